@@ -1,0 +1,1 @@
+"""The buyers' REST API: per-person allocations, run summaries and paginated run listings."""
