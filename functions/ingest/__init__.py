@@ -1,0 +1,1 @@
+"""The ingest Lambda: interaction events from SQS or Kinesis into profiles."""
