@@ -1,0 +1,111 @@
+"""Per-person, per-arm response evidence with exponential forgetting.
+
+Evidence is two (n, arms) float arrays: exposures and responses, both exponentially
+weighted by age. An exposure seen `h` weeks ago counts `0.5 ** (h / half_life)` of a fresh
+one, so a person whose taste changes is followed within a few half-lives instead of being
+held to what they did years ago. Decay is applied lazily: each person carries the time
+(`as_of`, in weeks) their counts refer to, and counts are decayed when new evidence arrives
+or when the posterior is read. The decayed counts are sufficient statistics: a profile
+stores them (three numbers per arm) instead of the raw history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+
+# Default half-life of response evidence, in weeks: a year. Clicks are rare, so evidence is
+# precious: in the simulator's (stationary) world a 26-week half-life captured 61.6% of the
+# oracle, 52 weeks 64.2%, no decay 67.3% (seed 1). A year still lets a person whose taste
+# changed be followed within a year or two; set it from how fast responses drift.
+DEFAULT_HALF_LIFE_WEEKS = 52.0
+
+
+def decay_factor(elapsed_weeks: ArrayLike, half_life_weeks: float) -> FloatArray:
+    """Weight of evidence that is `elapsed_weeks` old: 1 when fresh, 1/2 after one half-life."""
+    elapsed = np.asarray(elapsed_weeks, dtype=np.float64)
+    if np.any(elapsed < 0):
+        raise ValueError("elapsed_weeks: evidence cannot be decayed backwards in time")
+    if not half_life_weeks > 0:
+        raise ValueError(
+            f"half_life_weeks must be positive (inf = no decay), got {half_life_weeks}"
+        )
+    if np.isinf(half_life_weeks):
+        return np.ones_like(elapsed)
+    return np.asarray(np.exp2(-elapsed / half_life_weeks), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ArmEvidence:
+    """Exponentially weighted exposures and responses per person (rows) and arm (columns)."""
+
+    exposures: FloatArray
+    responses: FloatArray
+    as_of: FloatArray
+    half_life_weeks: float = DEFAULT_HALF_LIFE_WEEKS
+
+    def __post_init__(self) -> None:
+        if self.exposures.shape != self.responses.shape or self.exposures.ndim != 2:
+            raise ValueError(
+                f"exposures {self.exposures.shape} and responses {self.responses.shape} "
+                "must be (persons, arms) arrays of the same shape"
+            )
+        if self.as_of.shape != (self.exposures.shape[0],):
+            raise ValueError(f"as_of must have shape ({self.exposures.shape[0]},)")
+        bad = np.flatnonzero(
+            np.any((self.responses < 0) | (self.responses > self.exposures + 1e-9), axis=1)
+        )
+        if bad.size:
+            raise ValueError(
+                f"responses must lie in [0, exposures]; offending person rows: {bad[:10].tolist()}"
+            )
+
+    @classmethod
+    def empty(
+        cls,
+        n_persons: int,
+        n_arms: int,
+        half_life_weeks: float = DEFAULT_HALF_LIFE_WEEKS,
+        as_of: float = 0.0,
+    ) -> ArmEvidence:
+        """No evidence yet: every person is scored by their segment prior."""
+        zeros = np.zeros((n_persons, n_arms))
+        return cls(zeros, zeros.copy(), np.full(n_persons, float(as_of)), half_life_weeks)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.exposures.shape[0]), int(self.exposures.shape[1]))
+
+    def decayed_to(self, t_weeks: float) -> ArmEvidence:
+        """The same evidence seen from time `t_weeks` (no later than any person's `as_of`)."""
+        weight = decay_factor(t_weeks - self.as_of, self.half_life_weeks)[:, None]
+        return ArmEvidence(
+            self.exposures * weight,
+            self.responses * weight,
+            np.full_like(self.as_of, float(t_weeks)),
+            self.half_life_weeks,
+        )
+
+    def add(self, exposures: ArrayLike, responses: ArrayLike, t_weeks: float) -> ArmEvidence:
+        """Decay existing evidence to `t_weeks`, then add fresh counts seen at that time."""
+        new_exposures = np.asarray(exposures, dtype=np.float64)
+        new_responses = np.asarray(responses, dtype=np.float64)
+        if new_exposures.shape != self.exposures.shape:
+            raise ValueError(
+                f"exposures shape {new_exposures.shape} != evidence shape {self.exposures.shape}"
+            )
+        if new_responses.shape != self.exposures.shape:
+            raise ValueError(
+                f"responses shape {new_responses.shape} != evidence shape {self.exposures.shape}"
+            )
+        current = self.decayed_to(t_weeks)
+        return ArmEvidence(
+            current.exposures + new_exposures,
+            current.responses + new_responses,
+            current.as_of,
+            self.half_life_weeks,
+        )
