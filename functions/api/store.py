@@ -2,6 +2,7 @@
 
 Layout (both tables on-demand, keys as strings):
 - allocations: partition `run_id`, sort `customer_id`; one item per person per run.
+  The index `by_customer` (customer_id, run_id) finds a person's records for erasure.
 - runs: partition `run_id`; one item per run holding its `RunSummary`, plus the item
   `run_id = "latest"` whose `current_run_id` points at the last published run.
 A person's current allocation is the item of the latest run: the score function re-plans a
@@ -19,6 +20,7 @@ from typing import Any
 from optimizer.publishing.records import AllocationRecord, RunSummary
 
 LATEST_RUN_KEY = "latest"
+CUSTOMER_INDEX = "by_customer"
 
 
 class InvalidCursorError(ValueError):
@@ -90,6 +92,28 @@ class AllocationStore:
                 batch.put_item(Item=to_dynamo(record.model_dump(mode="json")))
                 written += 1
         return written
+
+    def erase_customer(self, customer_id: str) -> int:
+        """Deletes the person's record in every run (right to erasure); returns how many."""
+        keys: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "IndexName": CUSTOMER_INDEX,
+            "KeyConditionExpression": "customer_id = :customer",
+            "ExpressionAttributeValues": {":customer": customer_id},
+        }
+        while True:
+            response = self._allocations.query(**request)
+            keys.extend(
+                {"run_id": item["run_id"], "customer_id": item["customer_id"]}
+                for item in response["Items"]
+            )
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        with self._allocations.batch_writer() as batch:
+            for key in keys:
+                batch.delete_item(Key=key)
+        return len(keys)
 
     def page(
         self,

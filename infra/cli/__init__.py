@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 # Subcommand modules, in the order `percapita --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("value", "demo")
+COMMAND_MODULES: tuple[str, ...] = ("value", "demo", "allocate", "simulate", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,13 +1,15 @@
 """Bulk exports of a run, in the shapes ad platforms and buying systems take.
 
-Per channel, two files with the same rows, one per person with planned exposures there:
-- `channel=<name>/allocations.jsonl`: one JSON object per line;
-- `channel=<name>/allocations.csv`: the same columns, header first.
+A run writes its exports in parts, one per shard (shards are written in parallel), in
+folders a buyer reads whole:
+- `channel=<name>/part-<shard>.jsonl`: one JSON object per person planned on the channel;
+- `channel=<name>/part-<shard>.csv`: the same rows, header first.
 Columns: customer_id, tier, exposures, spend, bid_multiplier, top_message, clv, p_alive.
-Per channel and tier, an audience list for uploads that take lists, not bids:
-- `channel=<name>/tier=<k>/audience.csv`: one customer_id per line, header `customer_id`.
-A `manifest.json` names every file with its row count and SHA-256, and the tiers' bid
-multipliers, so a consumer can check it has everything before it acts.
+Per channel and tier, audience lists for uploads that take lists, not bids:
+- `channel=<name>/tier=<k>/part-<shard>.csv`: header `customer_id`, one id per line.
+A `manifest.json`, written last, names every file with its row count and SHA-256, and the
+bid multiplier of each (channel, tier): a consumer waits for it, then checks it has
+everything before it acts.
 """
 
 from __future__ import annotations
@@ -80,34 +82,42 @@ def to_csv(rows: Sequence[Mapping[str, object]], columns: tuple[str, ...] = CHAN
     return buffer.getvalue()
 
 
-def render_exports(run_id: str, records: Iterable[AllocationRecord]) -> dict[str, str]:
-    """Every export file of a run, path -> text, the manifest included."""
+def render_part(records: Iterable[AllocationRecord], part: str) -> dict[str, str]:
+    """One shard's share of the export files, path -> text (`part` names the shard)."""
     files: dict[str, str] = {}
-    multipliers: dict[str, dict[str, float]] = {}
     for channel, rows in sorted(channel_rows(records).items()):
-        files[f"channel={channel}/allocations.jsonl"] = to_jsonl(rows)
-        files[f"channel={channel}/allocations.csv"] = to_csv(rows)
+        files[f"channel={channel}/part-{part}.jsonl"] = to_jsonl(rows)
+        files[f"channel={channel}/part-{part}.csv"] = to_csv(rows)
         by_tier: dict[int, list[ExportRow]] = defaultdict(list)
         for row in rows:
             by_tier[row["tier"]].append(row)
-        multipliers[channel] = {}
         for tier, tier_rows in sorted(by_tier.items()):
             audience = [{"customer_id": row["customer_id"]} for row in tier_rows]
-            files[f"channel={channel}/tier={tier}/audience.csv"] = to_csv(
+            files[f"channel={channel}/tier={tier}/part-{part}.csv"] = to_csv(
                 audience, ("customer_id",)
             )
-            multipliers[channel][str(tier)] = tier_rows[0]["bid_multiplier"]
-    manifest = {
-        "run_id": run_id,
-        "files": [
-            {
-                "path": path,
-                "rows": text.count("\n") - (0 if path.endswith(".jsonl") else 1),
-                "sha256": hashlib.sha256(text.encode()).hexdigest(),
-            }
-            for path, text in files.items()
-        ],
-        "bid_multipliers": multipliers,
-    }
-    files["manifest.json"] = json.dumps(manifest, indent=2) + "\n"
     return files
+
+
+def manifest_entries(files: dict[str, str]) -> list[dict[str, object]]:
+    """Path, row count and SHA-256 of each file, for the run's manifest."""
+    return [
+        {
+            "path": path,
+            "rows": text.count("\n") - (0 if path.endswith(".jsonl") else 1),
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
+        for path, text in sorted(files.items())
+    ]
+
+
+def manifest(
+    run_id: str, entries: list[dict[str, object]], bid_multipliers: dict[str, dict[str, float]]
+) -> str:
+    """The run's `manifest.json`: every file of every part, and the tiers' bid multipliers."""
+    document = {
+        "run_id": run_id,
+        "files": sorted(entries, key=lambda entry: str(entry["path"])),
+        "bid_multipliers": bid_multipliers,
+    }
+    return json.dumps(document, indent=2) + "\n"

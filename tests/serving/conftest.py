@@ -1,4 +1,4 @@
-"""Moto-backed fixtures for the serving layer: the allocations and runs tables."""
+"""Fixtures for the serving layer: template.yaml's tables on moto."""
 
 from __future__ import annotations
 
@@ -7,44 +7,22 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+
+from infra.local.stack import local_stack
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def serving_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """(allocations, runs) tables as the template defines them, the API's environment set."""
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "percapita-test")
-    with mock_aws():
-        yield
+    with local_stack() as local:
+        for key, value in local.function_environment("ApiFunction").items():
+            monkeypatch.setenv(key, value)
+        from functions.api import app
 
-
-@pytest.fixture
-def serving_tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    dynamodb = boto3.resource("dynamodb")
-    allocations = dynamodb.create_table(
-        TableName="allocations",
-        KeySchema=[
-            {"AttributeName": "run_id", "KeyType": "HASH"},
-            {"AttributeName": "customer_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "run_id", "AttributeType": "S"},
-            {"AttributeName": "customer_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    runs = dynamodb.create_table(
-        TableName="runs",
-        KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "run_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    monkeypatch.setenv("ALLOCATIONS_TABLE", "allocations")
-    monkeypatch.setenv("RUNS_TABLE", "runs")
-    from functions.api import app
-
-    app.store.cache_clear()
-    return allocations, runs
+        app.store.cache_clear()
+        dynamodb = boto3.resource("dynamodb")
+        yield (
+            dynamodb.Table(local.physical["AllocationsTable"]),
+            dynamodb.Table(local.physical["RunsTable"]),
+        )

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.publishing.exports import render_exports
+from optimizer.publishing.exports import manifest, manifest_entries, render_part
 from optimizer.publishing.records import AllocationRecord, ChannelAllocation
 from optimizer.publishing.tiers import MIN_MULTIPLIER, assign_tiers, bid_multipliers
 
@@ -67,23 +67,24 @@ def make_record(customer_id: str, tier: int, channels: dict[str, float]) -> Allo
     )
 
 
-def test_exports_list_each_planned_person_once_with_a_checkable_manifest() -> None:
+def test_export_parts_list_each_planned_person_once_with_a_checkable_manifest() -> None:
     records = [
         make_record("a", 1, {"email": 2.0, "display": 1.0}),
         make_record("b", 2, {"email": 1.0}),
         make_record("c", 2, {"display": 0.0}),
     ]
-    files = render_exports("run-7", records)
-    email = list(csv.DictReader(io.StringIO(files["channel=email/allocations.csv"])))
+    files = render_part(records[:2], "00000") | render_part(records[2:], "00001")
+    email = list(csv.DictReader(io.StringIO(files["channel=email/part-00000.csv"])))
     assert [row["customer_id"] for row in email] == ["a", "b"]
     assert email[0]["top_message"] == "new_release"
-    display_lines = files["channel=display/allocations.jsonl"].splitlines()
+    display_lines = files["channel=display/part-00000.jsonl"].splitlines()
     assert [json.loads(line)["customer_id"] for line in display_lines] == ["a"]
-    assert files["channel=email/tier=2/audience.csv"] == "customer_id\nb\n"
-    manifest = json.loads(files["manifest.json"])
-    for entry in manifest["files"]:
+    assert "channel=display/part-00001.jsonl" not in files, "c has nothing planned"
+    assert files["channel=email/tier=2/part-00000.csv"] == "customer_id\nb\n"
+    document = json.loads(manifest("run-7", manifest_entries(files), {"email": {"1": 2.0}}))
+    for entry in document["files"]:
         assert hashlib.sha256(files[entry["path"]].encode()).hexdigest() == entry["sha256"]
-    rows = {entry["path"]: entry["rows"] for entry in manifest["files"]}
-    assert rows["channel=email/allocations.csv"] == 2
-    assert rows["channel=email/allocations.jsonl"] == 2
-    assert manifest["bid_multipliers"]["email"] == {"1": 2.0, "2": 1.0}
+    rows = {entry["path"]: entry["rows"] for entry in document["files"]}
+    assert rows["channel=email/part-00000.csv"] == 2
+    assert rows["channel=email/part-00000.jsonl"] == 2
+    assert set(rows) == set(files)

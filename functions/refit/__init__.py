@@ -1,0 +1,1 @@
+"""The scheduled refit of the population and segment priors."""

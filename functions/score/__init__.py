@@ -1,0 +1,1 @@
+"""Re-plan a person as soon as their profile changes (DynamoDB stream)."""

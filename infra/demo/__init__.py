@@ -1,0 +1,1 @@
+"""The demo: the value engine on CDNOW, then the whole serverless pipeline on the local stack."""

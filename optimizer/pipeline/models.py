@@ -1,0 +1,112 @@
+"""The fitted population: purchase, spend and response models, stored as plain JSON.
+
+The nightly refit fits them on every profile; runs and re-plans read them. A refit whose
+purchase or spend model did not converge is refused (`RefitRejected`): the caller keeps the
+previous version and raises an alarm, so a bad night never replaces a good model.
+
+Response priors are per segment label (see `RunSettings.segment_trait`); index 0 is the
+catch-all for labels not seen at fit time, which the pooling rule pulls to the arm's
+population prior because it holds no evidence of its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizer.pipeline.features import PersonFeatures
+from optimizer.response import ArmEvidence, ResponseModel
+from optimizer.value import BGNBD, GammaGamma
+from optimizer.value.validation import RFMError
+
+UNSEEN_SEGMENT = ""
+
+
+class RefitRejected(RuntimeError):
+    """A model did not converge; the previous version must stay in service."""
+
+
+@dataclass
+class FittedPopulation:
+    purchase: BGNBD
+    spend: GammaGamma
+    response: ResponseModel
+    segments: list[str]  # label of each response-prior row; index 0 = unseen labels
+
+    def segment_ids(self, labels: np.ndarray) -> np.ndarray:
+        lookup = {label: i for i, label in enumerate(self.segments)}
+        return np.array([lookup.get(str(label), 0) for label in labels], dtype=np.int64)
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {
+            "purchase": self.purchase.to_dict(),
+            "spend": self.spend.to_dict(),
+            "response": {
+                "converged": bool(self.response.converged_),
+                "segments": len(self.segments),
+                "engagement_shape": _finite_or_none(self.response.engagement_shape_),
+            },
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "purchase": self.purchase.params_,
+            "spend": self.spend.params_,
+            "response": {
+                "prior_alpha": self.response.prior_alpha_.tolist(),
+                "prior_beta": self.response.prior_beta_.tolist(),
+                "engagement_shape": _finite_or_none(self.response.engagement_shape_),
+                "converged": bool(self.response.converged_),
+            },
+            "segments": self.segments,
+            "diagnostics": self.diagnostics(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FittedPopulation:
+        response = ResponseModel()
+        stored = data["response"]
+        response.prior_alpha_ = np.asarray(stored["prior_alpha"], dtype=np.float64)
+        response.prior_beta_ = np.asarray(stored["prior_beta"], dtype=np.float64)
+        shape = stored["engagement_shape"]
+        response.engagement_shape_ = np.inf if shape is None else float(shape)
+        response.converged_ = bool(stored["converged"])
+        return cls(
+            purchase=BGNBD.from_params(**data["purchase"]),
+            spend=GammaGamma.from_params(**data["spend"]),
+            response=response,
+            segments=list(data["segments"]),
+        )
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def fit_population(features: PersonFeatures) -> FittedPopulation:
+    """Fit every model on everyone; raise `RefitRejected` if a value model did not converge."""
+    if features.n == 0:
+        raise RefitRejected("no profile with a purchase: nothing to fit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            purchase = BGNBD(on_failure="warn").fit(features.x, features.t_x, features.T)
+            # Gamma-Gamma models positive spend: repeat buyers whose purchases were all free
+            # (CDNOW has $0 rows) tell it nothing and are left out of its fit.
+            buyers = (features.x > 0) & (features.monetary_value > 0)
+            spend = GammaGamma(on_failure="warn").fit(
+                features.x[buyers], features.monetary_value[buyers]
+            )
+    except RFMError as error:
+        raise RefitRejected(f"the profiles cannot be fitted: {error}") from error
+    for model in (purchase, spend):
+        if not model.converged_:
+            raise RefitRejected(f"{model.name} did not converge: {model.message_}")
+    segments = [UNSEEN_SEGMENT, *sorted(set(features.segment.tolist()) - {UNSEEN_SEGMENT})]
+    population = FittedPopulation(purchase, spend, ResponseModel(), segments)
+    evidence = ArmEvidence(features.exposures, features.responses, np.zeros(features.n))
+    population.response.fit(evidence, population.segment_ids(features.segment), len(segments))
+    return population

@@ -1,0 +1,74 @@
+"""Features + fitted population -> value estimates and the allocation problem.
+
+One click on a person is worth
+    P(alive) x E[spend per purchase] x conversion_per_response x margin,
+(purchase model for P(alive), Gamma-Gamma for the spend, both conditional on the person's
+own history), and each arm's response rate is the person's Beta posterior mean with their
+segment as the prior. The same code scores one person (score Lambda) and a shard (run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from optimizer.allocation.problem import AllocationProblem
+from optimizer.pipeline.features import PersonFeatures
+from optimizer.pipeline.models import FittedPopulation
+from optimizer.pipeline.settings import RunSettings
+from optimizer.response import ArmEvidence
+from optimizer.value import score_customers
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Scores:
+    clv: FloatArray
+    p_alive: FloatArray
+    expected_purchases: FloatArray
+    expected_spend: FloatArray
+    value_per_response: FloatArray
+    response_rate: FloatArray  # (n, arms)
+
+
+def score(features: PersonFeatures, population: FittedPopulation, settings: RunSettings) -> Scores:
+    if features.n == 0:
+        empty = np.zeros(0)
+        return Scores(empty, empty, empty, empty, empty, features.exposures.copy())
+    spend = population.spend.conditional_expected_spend(features.x, features.monetary_value)
+    customers = score_customers(
+        population.purchase,
+        features.x,
+        features.t_x,
+        features.T,
+        spend,
+        horizon=settings.horizon_weeks,
+        discount_rate=settings.discount_rate,
+        margin=settings.margin,
+    )
+    evidence = ArmEvidence(features.exposures, features.responses, np.zeros(features.n))
+    posterior = population.response.posterior(evidence, population.segment_ids(features.segment))
+    value_per_response = (
+        customers.p_alive * spend * settings.conversion_per_response * settings.margin
+    )
+    return Scores(
+        clv=customers.clv,
+        p_alive=customers.p_alive,
+        expected_purchases=customers.expected_purchases,
+        expected_spend=spend,
+        value_per_response=value_per_response,
+        response_rate=posterior.mean,
+    )
+
+
+def allocation_problem(features: PersonFeatures, scores: Scores) -> AllocationProblem:
+    return AllocationProblem(
+        clv=scores.clv,
+        value_per_response=scores.value_per_response,
+        response_rate=scores.response_rate,
+        consent=features.consent,
+        customer_id=features.customer_id,
+    )
