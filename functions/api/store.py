@@ -21,6 +21,7 @@ from optimizer.publishing.records import AllocationRecord, RunSummary
 
 LATEST_RUN_KEY = "latest"
 CUSTOMER_INDEX = "by_customer"
+READ_SIZE = 1000
 
 
 class InvalidCursorError(ValueError):
@@ -126,16 +127,18 @@ class AllocationStore:
     ) -> tuple[list[AllocationRecord], str | None]:
         """One page of a run's records, filtered; returns the records and the next cursor.
 
-        DynamoDB applies a filter after reading `Limit` items, so the loop keeps reading
-        until the page is full or the run is exhausted: pages are full except the last.
+        DynamoDB applies a filter after reading, so each query reads a full 1,000 items and
+        the page ends at the `limit`-th match; the cursor is that record's key (not the
+        query's LastEvaluatedKey), so nothing read past it is skipped. Pages are full except
+        the last.
         """
         start = decode_cursor(cursor, run_id) if cursor else None
         records: list[AllocationRecord] = []
-        while len(records) < limit:
+        while True:
             request: dict[str, Any] = {
                 "KeyConditionExpression": "run_id = :run",
                 "ExpressionAttributeValues": {":run": run_id},
-                "Limit": limit - len(records),
+                "Limit": READ_SIZE,
             }
             filters = []
             if channel is not None:
@@ -149,10 +152,13 @@ class AllocationStore:
             if start is not None:
                 request["ExclusiveStartKey"] = start
             response = self._allocations.query(**request)
-            records.extend(
-                AllocationRecord.model_validate(from_dynamo(item)) for item in response["Items"]
-            )
+            items = response["Items"]
+            for position, item in enumerate(items):
+                records.append(AllocationRecord.model_validate(from_dynamo(item)))
+                if len(records) == limit:
+                    more = position < len(items) - 1 or "LastEvaluatedKey" in response
+                    key = {"run_id": item["run_id"], "customer_id": item["customer_id"]}
+                    return records, encode_cursor(key) if more else None
             start = response.get("LastEvaluatedKey")
             if start is None:
-                break
-        return records, (encode_cursor(start) if start is not None else None)
+                return records, None

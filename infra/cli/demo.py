@@ -38,6 +38,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--out", default="report", help="report folder (default: report)")
     parser.add_argument("--data", default=str(DATA), help="CDNOW_master.txt to use")
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="also run the whole serverless pipeline on the local moto stack (minutes)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         f"median {np.median(clv):.2f}, top decile holds {_top_share(clv, 0.1):.0%}"
     )
     plots = _plots(out, summary, transactions, models, predictions, clv)
-    _index(out, rows, gg, plots)
+    _index(out, rows, gg, plots, _pipeline(out) if args.pipeline else "")
     print(f"report: {out / 'index.html'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -217,7 +222,32 @@ def _save(figure: Any, out: Path, name: str, title: str) -> tuple[str, str]:
     return name, title
 
 
-def _index(out: Path, rows: list[tuple], spend: str, plots: list[tuple[str, str]]) -> None:
+def _pipeline(out: Path) -> str:
+    """Runs the pipeline on the embedded stack with a progress bar; its report section."""
+    from tqdm import tqdm
+
+    from infra.demo.pipeline import run_pipeline
+    from infra.demo.report import pipeline_section
+    from infra.local.stack import local_stack
+
+    with local_stack() as stack, tqdm(total=5, unit="stage") as bar:
+
+        def step(name: str) -> None:
+            bar.set_description(name)
+            bar.update(1)
+
+        result = run_pipeline(stack, step, log=bar.write)
+    summary = result.solution["summary"]
+    print(
+        f"allocation run: {result.solution['persons']:,} persons, spend {summary['spend']:,.2f} "
+        f"of {summary['budget']:,.2f}, certified gap {summary['gap']:.1e}"
+    )
+    return pipeline_section(result, out)
+
+
+def _index(
+    out: Path, rows: list[tuple], spend: str, plots: list[tuple[str, str]], extra: str = ""
+) -> None:
     table = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{html.escape(params)}</td><td>{ll:.2f}</td>"
         f"<td>{pred:.1f}</td><td>{act:.0f}</td><td>{err:+.1%}</td><td>{rmse:.3f}</td></tr>"
@@ -236,6 +266,6 @@ def _index(out: Path, rows: list[tuple], spend: str, plots: list[tuple[str, str]
         f"<p>Calibration to {CALIBRATION_END}, holdout to {OBSERVATION_END} (39 weeks).</p>"
         "<table><tr><th>model</th><th>parameters</th><th>log-lik</th><th>holdout predicted</th>"
         f"<th>actual</th><th>error</th><th>RMSE</th></tr>{table}</table>"
-        f"<p>Gamma-Gamma: {html.escape(spend)}</p>{images}",
+        f"<p>Gamma-Gamma: {html.escape(spend)}</p>{images}{extra}",
         encoding="utf-8",
     )

@@ -33,10 +33,8 @@ def gross_value_per_exposure(
     for an arm with nothing planned, the first) exposure.
     """
     rate = scores.response_rate
-    per_response = np.broadcast_to(
-        np.asarray(scores.value_per_response, dtype=np.float64).reshape(rate.shape[0], -1),
-        rate.shape,
-    )
+    value = np.asarray(scores.value_per_response, dtype=np.float64)
+    per_response = np.broadcast_to(value[:, None] if value.ndim == 1 else value, rate.shape)
     unit = rate * per_response  # value of an exposure at factor 1
     fill = segment_fill(exposures, structure.widths)  # (n, arms, S)
     planned = unit * (fill @ structure.factors)
