@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
 import boto3
@@ -17,10 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from functions.allocation_run import steps
-from functions.allocation_run.storage import RunStorage
-from functions.api.store import AllocationStore
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.profile_scan import customer_items
+from functions.shared.wiring import allocation_store, run_storage
 
 RUN_ID = r"^[A-Za-z0-9_.:\-]{1,64}$"
 
@@ -50,19 +48,6 @@ class FailureInput(BaseModel):
     error: dict[str, Any] = Field(default_factory=dict)
 
 
-@cache
-def storage() -> RunStorage:
-    return RunStorage(boto3.client("s3"), os.environ["RUN_BUCKET"])
-
-
-@cache
-def allocation_store() -> AllocationStore:
-    dynamodb = boto3.resource("dynamodb")
-    return AllocationStore(
-        dynamodb.Table(os.environ["ALLOCATIONS_TABLE"]), dynamodb.Table(os.environ["RUNS_TABLE"])
-    )
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=PrepareInput)
@@ -70,7 +55,7 @@ def prepare_run(event: PrepareInput, context: LambdaContext) -> dict[str, Any]:
     as_of = event.request.as_of or datetime.now(UTC).date()
     shard_size = int(os.environ.get("SHARD_SIZE", "5000"))
     state = steps.prepare(
-        storage(),
+        run_storage(),
         event.run_id,
         as_of,
         customer_items(boto3.client("dynamodb"), os.environ["PROFILES_TABLE"]),
@@ -84,7 +69,7 @@ def prepare_run(event: PrepareInput, context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @event_parser(model=ShardInput)
 def summarize_shard(event: ShardInput, context: LambdaContext) -> dict[str, Any]:
-    return steps.summarize(storage(), event.run_id, event.key)
+    return steps.summarize(run_storage(), event.run_id, event.key)
 
 
 @logger.inject_lambda_context
@@ -92,7 +77,7 @@ def summarize_shard(event: ShardInput, context: LambdaContext) -> dict[str, Any]
 @event_parser(model=RunState)
 def solve_prices(event: RunState, context: LambdaContext) -> dict[str, Any]:
     limit = os.environ.get("SOLVE_TIME_LIMIT_SECONDS")
-    return steps.solve(storage(), event.run_id, float(limit) if limit else None)
+    return steps.solve(run_storage(), event.run_id, float(limit) if limit else None)
 
 
 @logger.inject_lambda_context
@@ -100,7 +85,7 @@ def solve_prices(event: RunState, context: LambdaContext) -> dict[str, Any]:
 @event_parser(model=ShardInput)
 def allocate_shard(event: ShardInput, context: LambdaContext) -> dict[str, Any]:
     writer = steps.records_writer(allocation_store())
-    return steps.allocate(storage(), event.run_id, event.key, writer)
+    return steps.allocate(run_storage(), event.run_id, event.key, writer)
 
 
 @logger.inject_lambda_context
@@ -110,7 +95,7 @@ def allocate_shard(event: ShardInput, context: LambdaContext) -> dict[str, Any]:
 def publish_run(event: RunState, context: LambdaContext) -> dict[str, Any]:
     """Stores the summary, points `latest` at it and announces it, once per run."""
     already = allocation_store().run(event.run_id)
-    summary = already or steps.publish(storage(), event.run_id)
+    summary = already or steps.publish(run_storage(), event.run_id)
     if already is None:
         allocation_store().put_run(summary, make_latest=True)
         boto3.client("events").put_events(
@@ -135,7 +120,7 @@ def record_failure(event: FailureInput, context: LambdaContext) -> dict[str, Any
     """Keeps why a run failed beside its files; the RunFailures metric drives the alarm."""
     record = {"run_id": event.run_id, "error": event.error, "at": datetime.now(UTC).isoformat()}
     if event.run_id:
-        storage().put_json(f"runs/{event.run_id}/failure.json", record)
+        run_storage().put_json(f"runs/{event.run_id}/failure.json", record)
     logger.error("allocation run failed", extra=record)
     metrics.add_metric(name="RunFailures", unit="Count", value=1)
     return record

@@ -11,11 +11,8 @@ responses against the same pydantic records the allocation run writes; unknown i
 with a body that says what was not found.
 """
 
-import os
-from functools import cache
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
@@ -24,7 +21,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.api.store import AllocationStore, InvalidCursorError
+from functions.api.store import InvalidCursorError
+from functions.shared.wiring import allocation_store
 from optimizer.publishing.records import AllocationRecord, RunSummary
 
 logger = Logger(service="percapita-api")
@@ -44,17 +42,8 @@ class AllocationPage(BaseModel):
     next_cursor: str | None
 
 
-@cache
-def store() -> AllocationStore:
-    """Built once per container, on first use (not at import: keeps cold starts cheap)."""
-    dynamodb = boto3.resource("dynamodb")
-    return AllocationStore(
-        dynamodb.Table(os.environ["ALLOCATIONS_TABLE"]), dynamodb.Table(os.environ["RUNS_TABLE"])
-    )
-
-
 def latest_run_id() -> str:
-    run_id = store().latest_run_id()
+    run_id = allocation_store().latest_run_id()
     if run_id is None:
         raise NotFoundError("no allocation run has been published yet")
     return run_id
@@ -65,7 +54,7 @@ def latest_run_id() -> str:
 def get_customer_allocation(customer_id: CustomerId) -> AllocationRecord:
     """The person's plan in the latest published run."""
     run_id = latest_run_id()
-    record = store().allocation(run_id, customer_id)
+    record = allocation_store().allocation(run_id, customer_id)
     if record is None:
         raise NotFoundError(f"customer {customer_id!r} has no allocation in run {run_id!r}")
     return record
@@ -82,7 +71,7 @@ def get_latest_run() -> RunSummary:
 @tracer.capture_method
 def get_run(run_id: RunId) -> RunSummary:
     """Summary of one run."""
-    summary = store().run(run_id)
+    summary = allocation_store().run(run_id)
     if summary is None:
         raise NotFoundError(f"run {run_id!r} does not exist")
     return summary
@@ -98,10 +87,10 @@ def list_run_allocations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AllocationPage:
     """One page of a run's plans, optionally only persons on a channel or in a tier."""
-    if store().run(run_id) is None:
+    if allocation_store().run(run_id) is None:
         raise NotFoundError(f"run {run_id!r} does not exist")
     try:
-        items, next_cursor = store().page(
+        items, next_cursor = allocation_store().page(
             run_id, channel=channel, tier=tier, limit=limit, cursor=cursor
         )
     except InvalidCursorError as error:

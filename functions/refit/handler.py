@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from functions.allocation_run.storage import RunStorage
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.profile_scan import customer_profiles
+from functions.shared.wiring import run_storage
 from optimizer.allocation.policy import parse_policy
 from optimizer.pipeline.features import features_from_profiles
 from optimizer.pipeline.models import RefitRejected, fit_population
@@ -66,7 +67,7 @@ def refit(storage: RunStorage, profiles: Any, as_of: date, version: str) -> dict
 def handler(event: RefitSchedule, context: LambdaContext) -> dict[str, Any]:
     as_of = event.detail.as_of or event.time.date()
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    storage = RunStorage(boto3.client("s3"), os.environ["RUN_BUCKET"])
+    storage = run_storage()
     profiles = customer_profiles(boto3.client("dynamodb"), os.environ["PROFILES_TABLE"])
     result = refit(storage, profiles, as_of, version)
     if result["status"] == "rejected":

@@ -17,13 +17,11 @@ on-failure destination keeps it.
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-import boto3
 import numpy as np
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -38,10 +36,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.allocation_run.steps import RunInputs
-from functions.allocation_run.storage import RunStorage
-from functions.api.store import AllocationStore
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.profile_store import decode_state
+from functions.shared.wiring import allocation_store, run_storage
 from optimizer.allocation.dual import Prices, reallocate
 from optimizer.allocation.problem import Structure, compile_policy
 from optimizer.pipeline.features import features_from_profiles
@@ -64,16 +61,8 @@ class ServingRun:
 
 
 @cache
-def allocation_store() -> AllocationStore:
-    dynamodb = boto3.resource("dynamodb")
-    return AllocationStore(
-        dynamodb.Table(os.environ["ALLOCATIONS_TABLE"]), dynamodb.Table(os.environ["RUNS_TABLE"])
-    )
-
-
-@cache
 def serving_run(run_id: str) -> ServingRun:
-    storage = RunStorage(boto3.client("s3"), os.environ["RUN_BUCKET"])
+    storage = run_storage()
     inputs = RunInputs(storage, run_id)
     solution = storage.get_json(f"runs/{run_id}/solution.json")
     structure = compile_policy(inputs.policy)

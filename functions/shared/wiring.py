@@ -7,6 +7,8 @@ from functools import cache
 
 import boto3
 
+from functions.allocation_run.storage import RunStorage
+from functions.api.store import AllocationStore
 from functions.shared.profile_service import ProfileWriter
 from functions.shared.profile_store import DynamoDBProfileStore, derived_tables_from
 
@@ -26,3 +28,18 @@ def profile_writer() -> ProfileWriter:
 @cache
 def s3_client() -> object:
     return boto3.client("s3")
+
+
+@cache
+def allocation_store() -> AllocationStore:
+    """The allocations and runs tables (API, allocation run, score)."""
+    dynamodb = boto3.resource("dynamodb")
+    return AllocationStore(
+        dynamodb.Table(os.environ["ALLOCATIONS_TABLE"]), dynamodb.Table(os.environ["RUNS_TABLE"])
+    )
+
+
+@cache
+def run_storage() -> RunStorage:
+    """The run bucket (refit, allocation run, score)."""
+    return RunStorage(boto3.client("s3"), os.environ["RUN_BUCKET"])

@@ -130,9 +130,6 @@ def run_pipeline(
 
     step("query the API as an ad buying system")
     with stack.function("ApiFunction") as context:
-        from functions.api import app
-
-        app.store.cache_clear()
 
         def get(path: str, query: dict[str, str] | None = None) -> Any:
             answer = api_handler(rest_event(path, query), context)

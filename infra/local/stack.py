@@ -82,8 +82,13 @@ class LocalStack:
     def __init__(self, template: dict[str, Any] | None = None) -> None:
         from functions.shared import wiring
 
-        wiring.profile_store.cache_clear()  # clients must be made inside this moto backend
-        wiring.s3_client.cache_clear()
+        for adapter in (
+            wiring.profile_store,
+            wiring.s3_client,
+            wiring.allocation_store,
+            wiring.run_storage,
+        ):
+            adapter.cache_clear()  # clients must be made inside this moto backend
         self.template = template or load_template()
         self.resources: dict[str, dict[str, Any]] = self.template["Resources"]
         self.physical: dict[str, str] = {}

@@ -18,9 +18,6 @@ def serving_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]
     with local_stack() as local:
         for key, value in local.function_environment("ApiFunction").items():
             monkeypatch.setenv(key, value)
-        from functions.api import app
-
-        app.store.cache_clear()
         dynamodb = boto3.resource("dynamodb")
         yield (
             dynamodb.Table(local.physical["AllocationsTable"]),
