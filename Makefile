@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/percapita demo --out report
+	$(VENV)/bin/percapita demo --pipeline --out report
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2

@@ -1,7 +1,10 @@
 """DynamoDB adapter for what the API serves: allocation records and run summaries.
 
 Layout (both tables on-demand, keys as strings):
-- allocations: partition `run_id`, sort `customer_id`; one item per person per run.
+- allocations: partition `run_id`, sort `customer_id`; one item per person per run. The
+  record itself is one JSON string (`record`); only what queries filter on is an attribute
+  of its own (`tier`, and `channels`, the set of channels the person is bought on). Flat
+  items cost a fraction of nested maps to write and read, a run writes millions.
   The index `by_customer` (customer_id, run_id) finds a person's records for erasure.
 - runs: partition `run_id`; one item per run holding its `RunSummary`, plus the item
   `run_id = "latest"` whose `current_run_id` points at the last published run.
@@ -78,7 +81,7 @@ class AllocationStore:
     def allocation(self, run_id: str, customer_id: str) -> AllocationRecord | None:
         key = {"run_id": run_id, "customer_id": customer_id}
         item = self._allocations.get_item(Key=key).get("Item")
-        return None if item is None else AllocationRecord.model_validate(from_dynamo(item))
+        return None if item is None else _record(item)
 
     def put_run(self, summary: RunSummary, *, make_latest: bool) -> None:
         self._runs.put_item(Item=to_dynamo(summary.model_dump(mode="json")))
@@ -90,7 +93,7 @@ class AllocationStore:
         written = 0
         with self._allocations.batch_writer() as batch:
             for record in records:
-                batch.put_item(Item=to_dynamo(record.model_dump(mode="json")))
+                batch.put_item(Item=_item(record))
                 written += 1
         return written
 
@@ -142,8 +145,8 @@ class AllocationStore:
             }
             filters = []
             if channel is not None:
-                filters.append("attribute_exists(channels.#channel)")
-                request["ExpressionAttributeNames"] = {"#channel": channel}
+                filters.append("contains(channels, :channel)")
+                request["ExpressionAttributeValues"][":channel"] = channel
             if tier is not None:
                 filters.append("tier = :tier")
                 request["ExpressionAttributeValues"][":tier"] = tier
@@ -154,7 +157,7 @@ class AllocationStore:
             response = self._allocations.query(**request)
             items = response["Items"]
             for position, item in enumerate(items):
-                records.append(AllocationRecord.model_validate(from_dynamo(item)))
+                records.append(_record(item))
                 if len(records) == limit:
                     more = position < len(items) - 1 or "LastEvaluatedKey" in response
                     key = {"run_id": item["run_id"], "customer_id": item["customer_id"]}
@@ -162,3 +165,19 @@ class AllocationStore:
             start = response.get("LastEvaluatedKey")
             if start is None:
                 return records, None
+
+
+def _item(record: AllocationRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "run_id": record.run_id,
+        "customer_id": record.customer_id,
+        "tier": record.tier,
+        "record": record.model_dump_json(),
+    }
+    if record.channels:  # a string set cannot be empty: a person bought on no channel has none
+        item["channels"] = set(record.channels)
+    return item
+
+
+def _record(item: dict[str, Any]) -> AllocationRecord:
+    return AllocationRecord.model_validate_json(item["record"])

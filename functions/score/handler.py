@@ -80,11 +80,13 @@ def replan(record: DynamoDBRecord) -> str | None:
     image = record.dynamodb.new_image if record.dynamodb else None
     if record.event_name == DynamoDBRecordEventName.REMOVE or not image:
         return None
-    if not str(image.get("pk", "")).startswith("c#") or "state" not in image:
+    if "state" not in image:
         return None  # an alias pointer: its customer's own record carries the change
     profile = decode_state(base64.b64decode(image["state"]))
+    if profile.customer_id is None:
+        return None  # an anonymous profile: nobody to address until it is linked
     if profile.forgotten:  # the tombstone of an erased person: erase what derives from it
-        erased = allocation_store().erase_customer(str(image["pk"])[2:])
+        erased = allocation_store().erase_customer(profile.customer_id)
         metrics.add_metric(name="AllocationsErased", unit="Count", value=erased)
         return None
     run_id = allocation_store().latest_run_id()
@@ -110,7 +112,7 @@ def replan(record: DynamoDBRecord) -> str | None:
     )
     allocation_store().put_allocations([allocation])
     metrics.add_metric(name="PersonsReplanned", unit="Count", value=1)
-    return profile.owner
+    return profile.customer_id
 
 
 @logger.inject_lambda_context

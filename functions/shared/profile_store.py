@@ -22,6 +22,9 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from optimizer.events import Profile
+from optimizer.events.profile import alias_key, customer_key
+
+__all__ = ["DynamoDBProfileStore", "ProfileStore", "StoredProfile", "alias_key", "customer_key"]
 
 MAX_STATE_BYTES = 350_000
 """Largest compressed state written; DynamoDB's item limit is 400 KB, the rest is headroom."""
@@ -29,14 +32,6 @@ MAX_STATE_BYTES = 350_000
 
 class ProfileTooLarge(Exception):
     """The profile would not fit in one item; its events go to the dead-letter queue."""
-
-
-def customer_key(customer_id: str) -> str:
-    return f"c#{customer_id}"
-
-
-def alias_key(alias_id: str) -> str:
-    return f"a#{alias_id}"
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def register(subparsers: Any) -> None:
         "--pipeline",
         action="store_true",
         help="also run the whole serverless pipeline on the local moto stack (minutes)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pipeline: only the first N CDNOW customers, budgets scaled (default: all)",
     )
     parser.set_defaults(handler=run)
 
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         f"median {np.median(clv):.2f}, top decile holds {_top_share(clv, 0.1):.0%}"
     )
     plots = _plots(out, summary, transactions, models, predictions, clv)
-    _index(out, rows, gg, plots, _pipeline(out) if args.pipeline else "")
+    _index(out, rows, gg, plots, _pipeline(out, args.customers) if args.pipeline else "")
     print(f"report: {out / 'index.html'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -222,27 +230,43 @@ def _save(figure: Any, out: Path, name: str, title: str) -> tuple[str, str]:
     return name, title
 
 
-def _pipeline(out: Path) -> str:
-    """Runs the pipeline on the embedded stack with a progress bar; its report section."""
+def _pipeline(out: Path, customers: int | None) -> str:
+    """Runs the pipeline on the embedded stack with a progress bar, and the simulator's
+    persona-against-person comparison beside it on the other core; their report sections."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from tqdm import tqdm
+
+    # The console is for the progress bars: the functions' JSON logs speak only of warnings,
+    # their metrics (EMF lines on AWS) and traces stay off. Set before the handlers import.
+    for key, value in {
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        os.environ.setdefault(key, value)
 
     from infra.demo.pipeline import run_pipeline
     from infra.demo.report import pipeline_section
+    from infra.demo.simulation import persona_vs_person_section, start_persona_vs_person
     from infra.local.stack import local_stack
 
-    with local_stack() as stack, tqdm(total=5, unit="stage") as bar:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        simulation = start_persona_vs_person(pool)
+        with local_stack() as stack, tqdm(total=5, unit="stage") as bar:
 
-        def step(name: str) -> None:
-            bar.set_description(name)
-            bar.update(1)
+            def step(name: str) -> None:
+                bar.set_description(name)
+                bar.update(1)
 
-        result = run_pipeline(stack, step, log=bar.write)
+            result = run_pipeline(stack, step, log=bar.write, customers=customers)
+        simulated = simulation.result()
     summary = result.solution["summary"]
     print(
         f"allocation run: {result.solution['persons']:,} persons, spend {summary['spend']:,.2f} "
         f"of {summary['budget']:,.2f}, certified gap {summary['gap']:.1e}"
     )
-    return pipeline_section(result, out)
+    return pipeline_section(result, out) + persona_vs_person_section(simulated, out)
 
 
 def _index(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 
 from functions.api.app import handler as api_handler
 from functions.importer.handler import handler as importer_handler
@@ -25,12 +26,13 @@ from functions.refit.handler import handler as refit_handler
 from infra.demo.engagement import engagement_events
 from infra.local.stack import LocalStack
 from infra.statemachine.runner import run_allocation
-from optimizer.allocation.policy import load_policy
+from optimizer.allocation.policy import parse_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "cdnow.yaml"
 RUN_DATE = date(1997, 9, 30)
 SETTINGS = {"consent_default": {"cookies": True}}
+CDNOW_CUSTOMERS = 23_570  # the policy's budgets are sized for the whole cohort
 
 
 @dataclass
@@ -60,10 +62,39 @@ def rest_event(path: str, query: dict[str, str] | None = None) -> dict[str, Any]
     }  # fmt: skip
 
 
+def cdnow_log(customers: int | None = None) -> bytes:
+    """The CDNOW master file, or its first `customers` customers' rows (sorted by id)."""
+    body = (ROOT / "data" / "cdnow" / "CDNOW_master.txt").read_bytes()
+    if customers is None:
+        return body
+    lines = body.splitlines(keepends=True)
+    ids = sorted({line.split()[0] for line in lines if line.strip()})[:customers]
+    keep = set(ids)
+    return b"".join(line for line in lines if line.strip() and line.split()[0] in keep)
+
+
+def scaled_policy(share: float) -> dict[str, Any]:
+    """The CDNOW policy with every budget scaled to `share` of the cohort."""
+    policy: dict[str, Any] = yaml.safe_load(POLICY.read_text())
+    policy["total_budget"] *= share
+    for channel in policy["channels"].values():
+        for bound in ("budget_max", "budget_min"):
+            if bound in channel:
+                channel[bound] *= share
+    return policy
+
+
 def run_pipeline(
-    stack: LocalStack, step: Callable[[str], None], log: Callable[[str], None] = print
+    stack: LocalStack,
+    step: Callable[[str], None],
+    log: Callable[[str], None] = print,
+    customers: int | None = None,
 ) -> PipelineResult:
-    """Runs every stage; `step(name)` is called as each starts (the progress bar)."""
+    """Runs every stage; `step(name)` is called as each starts (the progress bar).
+
+    `customers`: only the first N CDNOW customers, with the policy's budgets scaled to them
+    (the end-to-end test's small version of the demo).
+    """
     result = PipelineResult()
     clock = time.perf_counter()
 
@@ -75,7 +106,7 @@ def run_pipeline(
         log(f"{name}: {result.timings[name]:.1f} s")
 
     step("import CDNOW point-of-sale log")
-    body = (ROOT / "data" / "cdnow" / "CDNOW_master.txt").read_bytes()
+    body = cdnow_log(customers)
     event = stack.upload("incoming/cdnow/CDNOW_master.txt", body)
     with stack.function("ImporterFunction") as context:
         imported = importer_handler(event, context)
@@ -86,10 +117,11 @@ def run_pipeline(
 
     step("ingest engagement events (Kinesis)")
     cohort = _cohorts(stack)
-    customers = sorted(cohort)
-    cohorts = [cohort[c] for c in customers]
-    policy = load_policy(POLICY)
-    events = list(engagement_events(customers, cohorts, policy, RUN_DATE))
+    ids = sorted(cohort)
+    share = len(ids) / CDNOW_CUSTOMERS
+    policy_text = yaml.safe_dump(scaled_policy(share), sort_keys=False)
+    policy = parse_policy(yaml.safe_load(policy_text), "demo policy")
+    events = list(engagement_events(ids, [cohort[c] for c in ids], policy, RUN_DATE))
     stack.put_to_stream([(e["customer_id"], json.dumps(e).encode()) for e in events])
     failures = 0
     with stack.function("IngestStreamFunction") as context:
@@ -97,13 +129,13 @@ def run_pipeline(
             failures += len(kinesis_handler(batch, context)["batchItemFailures"])
     result.counts["engagement events"] = len(events)
     result.counts["engagement events failed"] = failures
-    result.counts["customers"] = len(customers)
+    result.counts["customers"] = len(ids)
     lap("engagement")
 
     step("refit value and response models")
     bucket = stack.physical["RunBucket"]
     s3 = boto3.client("s3")
-    s3.put_object(Bucket=bucket, Key="config/policy.yaml", Body=POLICY.read_bytes())
+    s3.put_object(Bucket=bucket, Key="config/policy.yaml", Body=policy_text)
     s3.put_object(Bucket=bucket, Key="config/settings.json", Body=json.dumps(SETTINGS))
     schedule = {
         "version": "0", "id": "demo", "detail-type": "Scheduled Event", "source": "aws.events",
@@ -168,6 +200,7 @@ def _cohorts(stack: LocalStack) -> dict[str, str]:
     from functions.shared.profile_scan import customer_profiles
 
     return {
-        profile.owner: profile.segment().get("cohort", "")
+        profile.customer_id: profile.segment().get("cohort", "")
         for profile in customer_profiles(stack.dynamodb, stack.table_name())
+        if profile.customer_id is not None
     }

@@ -106,11 +106,24 @@ class SpendStats:
     last_purchase: date | None
 
 
+CUSTOMER_OWNER, ALIAS_OWNER = "c#", "a#"
+
+
+def customer_key(customer_id: str) -> str:
+    """The owner of a customer's profile (and its key in the profile store)."""
+    return f"{CUSTOMER_OWNER}{customer_id}"
+
+
+def alias_key(alias_id: str) -> str:
+    """The owner of an anonymous profile seen only under an alias (a device, a cookie)."""
+    return f"{ALIAS_OWNER}{alias_id}"
+
+
 @dataclass(eq=False)
 class Profile:
     """Mutable for speed while folding a batch; compare and store through `state()`."""
 
-    owner: str
+    owner: str  # customer_key(customer_id) or alias_key(alias_id)
     forgotten: bool = False
     orders: dict[str, tuple[int, int]] = field(default_factory=dict)
     engagements: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)
@@ -119,6 +132,15 @@ class Profile:
     traits: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     aliases: set[str] = field(default_factory=set)
     first_touch: tuple[str, str, str] | None = None
+
+    @property
+    def customer_id(self) -> str | None:
+        """Whom allocations and erasure name; None for an anonymous alias profile."""
+        return self.owner.removeprefix(CUSTOMER_OWNER) if self.is_customer else None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.owner.startswith(CUSTOMER_OWNER)
 
     # -- folding -------------------------------------------------------------------------
     def apply(self, event: Event) -> Profile:

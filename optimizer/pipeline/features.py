@@ -57,8 +57,8 @@ def features_from_profiles(
     flags = [spec.consent for spec in policy.channels.values()]
     rows = []
     for profile in profiles:
-        if profile.forgotten:
-            continue
+        if profile.forgotten or profile.customer_id is None:
+            continue  # erased, or anonymous: no one to address
         rfm = profile.rfm(as_of)
         if rfm is None:
             continue
@@ -71,7 +71,7 @@ def features_from_profiles(
         granted = profile.consent_by_channel()
         consent = [granted.get(flag, settings.consent_default.get(flag, False)) for flag in flags]
         segment = profile.segment().get(settings.segment_trait, "")
-        rows.append((profile.owner, rfm, exposures, responses, consent, segment))
+        rows.append((profile.customer_id, rfm, exposures, responses, consent, segment))
     arms, channels = len(policy.arms), len(flags)
     return PersonFeatures(
         customer_id=np.array([r[0] for r in rows], dtype=np.str_),

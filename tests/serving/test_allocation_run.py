@@ -39,7 +39,7 @@ def cdnow_profiles(limit: int) -> list[Any]:
                 if len(events) == limit and row.event.customer_id not in events:
                     break
                 events[row.event.customer_id].append(row.event)
-    return [fold(found, owner=customer) for customer, found in events.items()]
+    return [fold(found, owner=customer_key(c)) for c, found in events.items()]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         s3.put_object(Bucket=bucket, Key="config/settings.json", Body=json.dumps(settings))
         store = DynamoDBProfileStore(boto3.client("dynamodb"), local.table_name())
         for profile in cdnow_profiles(PERSONS):
-            assert store.save(customer_key(profile.owner), profile, 0)
+            assert store.save(profile.owner, profile, 0)
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName="published")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -127,6 +127,8 @@ def test_a_run_plans_everyone_within_budget_and_publishes_once(stack: dict[str, 
     assert summary.spend <= stack["policy"]["total_budget"] * (1 + 1e-9)
     records, cursor = store.page("run-1", channel=None, tier=None, limit=1000, cursor=None)
     assert cursor is None and len(records) == PERSONS
+    cdnow_ids = {f"{number:05d}" for number in range(1, PERSONS + 1)}  # the file's first 300
+    assert {r.customer_id for r in records} == cdnow_ids, "records name customers, not keys"
     planned = sum(plan.spend for r in records for plan in r.channels.values())
     assert planned == pytest.approx(summary.spend, rel=1e-9)
     assert sum(summary.spend_by_channel.values()) == pytest.approx(summary.spend, rel=1e-9)
@@ -282,3 +284,25 @@ def test_a_forgotten_person_loses_every_allocation(stack: dict[str, Any]) -> Non
     assert store.allocation("run-5", "00002") is None
     assert store.allocation("run-6", "00002") is None
     assert store.allocation("run-6", "00001") is not None, "nobody else is touched"
+
+
+@pytest.mark.slow
+def test_a_malformed_stream_record_fails_alone(stack: dict[str, Any]) -> None:
+    from functions.score import handler as score
+
+    assert refit("1997-09-30")["status"] == "fitted"
+    execution, _ = run(stack, "run-7")
+    assert execution.status == "SUCCEEDED", execution.cause
+    table = stack["local"].table_name()
+    good = stream_record(table, customer_key("00003"), 10)
+    broken = stream_record(table, customer_key("00004"), 11)
+    broken["dynamodb"]["NewImage"]["state"] = {"B": base64.b64encode(b"not zlib").decode()}
+    store = serving_store(stack)
+    before = store.allocation("run-7", "00003")
+    assert before is not None
+
+    response = score.handler({"Records": [broken, good]}, LocalContext("ScoreFunction"))
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": "11"}], "bisect retries it alone"
+    after = store.allocation("run-7", "00003")
+    assert after is not None and after.updated_at > before.updated_at

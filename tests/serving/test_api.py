@@ -179,3 +179,10 @@ def test_forged_cursor_is_400(published: AllocationStore) -> None:
 
 def test_committed_openapi_spec_matches_the_code() -> None:
     assert SPEC_PATH.read_text() == generate_spec(), "run `python -m infra.openapi`"
+
+
+@pytest.mark.parametrize("customer_id", ["bad%20id", "x" * 129, "c%2300001"])
+def test_an_invalid_customer_id_is_422(published: AllocationStore, customer_id: str) -> None:
+    status, body = call(f"/v1/customers/{customer_id}/allocation")
+    assert status == 422
+    assert any("customer_id" in error["loc"] for error in body["detail"])
