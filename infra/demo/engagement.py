@@ -12,20 +12,24 @@ choices, exposures and clicks. The truth behind them, in one place:
 - each person's click rate on an arm is Beta with mean = base rate of the arm x segment
   factor and concentration 20, so persons scatter around their segment;
 - campaigns: `periods` weekly sends before the run date; each week a random 35% of the
-  customers get 1-3 exposures of one random arm they consented to.
+  customers get 1-3 exposures of one random arm they consented to; each exposure is clicked
+  with the person's rate on that arm.
 Event ids are deterministic, so running the demo twice sends the same events (and ingestion
 counts them once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from optimizer.allocation.policy import Policy
+from optimizer.events.schema import SCHEMA_VERSION
+from optimizer.simulation.events import interaction_events
+from optimizer.simulation.world import Purchases
 
 OPT_IN = {"email_opt_in": 0.7, "social_match": 0.5, "postal_ok": 0.6}
 COHORT_FACTOR = {"1997-01": 1.3, "1997-02": 1.0, "1997-03": 0.7}
@@ -34,15 +38,16 @@ BASE_RATE = {"email": 0.04, "direct_mail": 0.03, "display": 0.004, "social": 0.0
 REACHED_PER_WEEK = 0.35
 
 
-def _event(kind: str, event_id: str, customer: str, at: datetime, **fields: Any) -> dict[str, Any]:
+def _consent(flag: str, customer: str, at: datetime, granted: bool) -> dict[str, Any]:
     return {
-        "schema_version": 1,
-        "type": kind,
-        "event_id": event_id,
+        "schema_version": SCHEMA_VERSION,
+        "type": "consent",
+        "event_id": f"demo-consent-{flag}-{customer}",
         "customer_id": customer,
         "occurred_at": at.isoformat(),
-        "source": "demo-esp",
-        **fields,
+        "source": "demo-crm",
+        "channel": flag,
+        "granted": granted,
     }
 
 
@@ -53,44 +58,38 @@ def engagement_events(
     run_date: date,
     periods: int = 4,
     seed: int = 7,
-) -> Iterator[dict[str, Any]]:
-    """Consent, exposure and click events, grouped by customer (one profile write each)."""
+) -> list[dict[str, Any]]:
+    """Consent, exposure and click events, grouped by customer as an ESP's export is (so
+    ingestion writes each profile once); exposures and clicks are rendered by the
+    simulator's event writer (`optimizer.simulation.events`)."""
     rng = np.random.default_rng(seed)
-    arms = policy.arms
-    cost = policy.arm_cost()
+    n, arms = len(customers), policy.arms
     flags = [policy.channels[channel].consent for channel, _ in arms]
     factor = np.array([COHORT_FACTOR.get(c, 1.0) for c in cohorts])
-    mean = np.clip(
-        np.array([BASE_RATE.get(channel, 0.01) for channel, _ in arms])[None, :] * factor[:, None],
-        1e-4,
-        0.5,
-    )
+    base = np.array([BASE_RATE.get(channel, 0.01) for channel, _ in arms])
+    mean = np.clip(base[None, :] * factor[:, None], 1e-4, 0.5)
     truth = rng.beta(mean * CONCENTRATION, (1 - mean) * CONCENTRATION)
-    consent = {flag: rng.random(len(customers)) < p for flag, p in OPT_IN.items()}
+    consent = {flag: rng.random(n) < p for flag, p in OPT_IN.items()}
+    allowed = np.column_stack([consent.get(f, np.ones(n, dtype=bool)) for f in flags])
     start = datetime(run_date.year, run_date.month, run_date.day, 10, tzinfo=UTC)
     start -= timedelta(weeks=periods)
-    for i, customer in enumerate(customers):
-        for flag, granted in consent.items():
-            yield _event(
-                "consent", f"demo-consent-{flag}-{customer}", customer, start - timedelta(days=1),
-                channel=flag, granted=bool(granted[i]),
-            )  # fmt: skip
-        allowed = [a for a, flag in enumerate(flags) if consent.get(flag, [True] * (i + 1))[i]]
-        for week in range(periods):
-            if not allowed or rng.random() >= REACHED_PER_WEEK:
-                continue
-            a = int(rng.choice(allowed))
-            channel, message = arms[a]
-            sent = start + timedelta(weeks=week, hours=int(rng.integers(0, 72)))
-            for k in range(int(rng.integers(1, 4))):
-                key = f"{customer}-{week}-{channel}-{message}-{k}"
-                at = sent + timedelta(hours=k)
-                yield _event(
-                    "exposure", f"demo-exp-{key}", customer, at,
-                    channel=channel, message=message, cost=f"{cost[a]:.6f}",
-                )  # fmt: skip
-                if rng.random() < truth[i, a]:
-                    yield _event(
-                        "click", f"demo-clk-{key}", customer, at + timedelta(minutes=3),
-                        channel=channel, message=message,
-                    )  # fmt: skip
+    events = [
+        _consent(flag, customer, start - timedelta(days=1), bool(granted[i]))
+        for i, customer in enumerate(customers)
+        for flag, granted in consent.items()
+    ]
+    nobody_bought = Purchases.concat([])
+    for week in range(periods):
+        # A random 35% are reached this week: 1-3 exposures of one arm they consented to.
+        reached = (rng.random(n) < REACHED_PER_WEEK) & allowed.any(axis=1)
+        pick = rng.random((n, len(arms))) * allowed
+        arm = pick.argmax(axis=1)
+        exposures = np.zeros((n, len(arms)), dtype=np.int64)
+        exposures[reached, arm[reached]] = rng.integers(1, 4, size=int(reached.sum()))
+        clicks = rng.binomial(exposures, truth)
+        events += interaction_events(
+            "demo", week, float(week), customers, arms, policy.arm_cost(), exposures, clicks,
+            nobody_bought, start=start,
+        )  # fmt: skip
+    order = {customer: i for i, customer in enumerate(customers)}
+    return sorted(events, key=lambda event: order[event["customer_id"]])

@@ -121,7 +121,7 @@ def run_pipeline(
     share = len(ids) / CDNOW_CUSTOMERS
     policy_text = yaml.safe_dump(scaled_policy(share), sort_keys=False)
     policy = parse_policy(yaml.safe_load(policy_text), "demo policy")
-    events = list(engagement_events(ids, [cohort[c] for c in ids], policy, RUN_DATE))
+    events = engagement_events(ids, [cohort[c] for c in ids], policy, RUN_DATE)
     stack.put_to_stream([(e["customer_id"], json.dumps(e).encode()) for e in events])
     failures = 0
     with stack.function("IngestStreamFunction") as context:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from infra.cli.simulate import single_threaded_blas, write_report
 from optimizer.simulation.loop import SimulationConfig, run
@@ -21,27 +22,40 @@ from optimizer.simulation.world import WorldConfig
 CUSTOMERS, PERIODS, SEEDS = 3_000, 12, 2
 
 
-def play_small_world() -> Summary:
+def play_small_world(
+    customers: int = CUSTOMERS, periods: int = PERIODS, seeds: int = SEEDS
+) -> tuple[Summary, dict[str, Any]]:
+    """The comparison's summary and the settings it was played with."""
     single_threaded_blas()
-    config = SimulationConfig(world=WorldConfig(customers=CUSTOMERS), periods=PERIODS)
-    return Summary.from_results(run(config, list(range(1, SEEDS + 1)), jobs=1))
+    config = SimulationConfig(world=WorldConfig(customers=customers), periods=periods)
+    summary = Summary.from_results(run(config, list(range(1, seeds + 1)), jobs=1))
+    settings = {
+        "customers": customers,
+        "periods": periods,
+        "period_weeks": config.period_weeks,
+        "budget_per_period": config.budget,
+        "seeds": seeds,
+    }
+    return summary, settings
 
 
-def start_persona_vs_person(pool: ProcessPoolExecutor) -> Future[Summary]:
+def start_persona_vs_person(pool: ProcessPoolExecutor) -> Future[tuple[Summary, dict[str, Any]]]:
     return pool.submit(play_small_world)
 
 
-def persona_vs_person_section(summary: Summary, out: Path) -> str:
+def persona_vs_person_section(played: tuple[Summary, dict[str, Any]], out: Path) -> str:
     """Writes the simulator's plots under `out/simulation`; returns the HTML section."""
+    summary, settings = played
     folder = out / "simulation"
-    write_report(summary, summary.to_json(), folder)
+    write_report(summary, summary.to_json() | {"config": settings}, folder)
     plots = "".join(
         f'<figure><img src="simulation/{name}.png" alt="{name}"></figure>'
         for name in ("cumulative_margin", "share_of_oracle", "spend_by_decile")
     )
     return (
         "<h2>Persona against person (simulator)</h2>"
-        f"<p>{CUSTOMERS:,} simulated customers, {PERIODS} four-week periods, {SEEDS} seeds, "
+        f"<p>{settings['customers']:,} simulated customers, {settings['periods']} periods of "
+        f"{settings['period_weeks']:g} weeks, {settings['seeds']} seeds, "
         "the same budget for every strategy: uniform, persona (one plan per segment), "
         "person (percapita) and the oracle that knows the truth. Full-size figures are in "
         "the README.</p>"
