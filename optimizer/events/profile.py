@@ -14,7 +14,9 @@ own key:
 - engagements (exposure, open, click, visit): keyed by event id, kept for `WINDOW_DAYS` days
   ending at the latest engagement day (`horizon`). Anything older than the window is dropped
   on arrival and pruned when the horizon moves; since the final horizon is the maximum over
-  all events, the kept set is the same whatever the arrival order. This is the response
+  all events, the kept set is the same whatever the arrival order (conflicting copies of
+  one event id resolve to the latest day, so the copy kept is the last one the window would
+  drop). This is the response
   window: per-arm exposures/opens/clicks/cost count the last 90 days of activity.
 - consent per channel and traits per key: last writer wins by (occurred_at, event_id).
 - aliases: a set (grow-only). first_touch: the minimum (occurred_at, event_id, source).
@@ -214,7 +216,9 @@ class Profile:
         elif day <= self.horizon - WINDOW_DAYS:
             return
         known = self.engagements.get(event_id)
-        if known is None or engagement > known:
+        # Conflicting copies of one id resolve to the latest day first: the copy kept is the
+        # one the window keeps longest, so pruning never depends on which copy came first.
+        if known is None or (day, engagement) > (known[2], known):
             self.engagements[event_id] = engagement
 
     def _move_horizon(self, day: int) -> None:
