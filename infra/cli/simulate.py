@@ -4,13 +4,16 @@
                        [--json] [--budget-per-customer X] [--strategies a,b,...]
                        [--exploration none|thompson|ucb] [--segments world|rfm]
                        [--engine simulator|allocation] [--jobs J]
+                       [--world KEY=VALUE ...] [--learning KEY=VALUE ...]
 
 Plays uniform, persona, person (percapita) and oracle spending at the same budget, period by
 period, over several seeds; prints a table of cumulative incremental margin, spend, return
 per dollar and share of oracle, each with a 95% interval over seeds (`--json`: one object).
 `--out DIR` writes index.html with three plots (cumulative incremental margin by strategy,
 share of oracle over time, spend by true value decile) and summary.json. The world and its
-parameters: `optimizer.simulation.world.WorldConfig`.
+parameters: `optimizer.simulation.world.WorldConfig`; `--world` overrides any of them and
+`--learning` any field of `LearningSettings`, values in JSON (`--world open_rate={}` is the
+click-only world, `--world channel_taste_shape=2.5`, `--learning use_opens=false`).
 """
 
 from __future__ import annotations
@@ -67,6 +70,14 @@ def register(subparsers: Any) -> None:
         metavar="J",
         help="seeds played in parallel processes (default: one per core, at most --seeds)",
     )
+    for name, what in (("world", "WorldConfig"), ("learning", "LearningSettings")):
+        parser.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=f"override a field of {what} (value in JSON; inf allowed); repeatable",
+        )
     parser.add_argument("--out", metavar="DIR", help="write index.html, plots, summary.json")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -88,7 +99,7 @@ def _config(args: argparse.Namespace) -> Any:
     unknown = [s for s in strategies if s not in known]
     if unknown or not strategies:
         raise CliError(f"--strategies: unknown {unknown}; choose from {', '.join(known)}")
-    world = WorldConfig(customers=args.customers)
+    world = _override(WorldConfig(customers=args.customers), args.world, "--world")
     try:
         policy = load_policy(args.policy) if args.policy else default_policy()
     except PolicyError as error:
@@ -108,7 +119,11 @@ def _config(args: argparse.Namespace) -> Any:
     if engine == "simulator" and unsupported_by_simulator(policy):
         reasons = ", ".join(unsupported_by_simulator(policy))
         raise CliError(f"--engine simulator: the policy has {reasons}; use --engine allocation")
-    learning = LearningSettings(exploration=args.exploration, segments=args.segments)
+    learning = _override(
+        LearningSettings(exploration=args.exploration, segments=args.segments),
+        args.learning,
+        "--learning",
+    )
     return SimulationConfig(
         world=world,
         policy=policy,
@@ -118,6 +133,27 @@ def _config(args: argparse.Namespace) -> Any:
         strategies=strategies,
         learning=learning,
     )
+
+
+def _override(settings: Any, pairs: list[str], flag: str) -> Any:
+    """`settings` with KEY=VALUE (JSON values) replaced; errors name the flag."""
+    fields = {f.name for f in dataclasses.fields(settings)}
+    changes = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or key not in fields:
+            raise CliError(
+                f"{flag} {pair}: expected KEY=VALUE with KEY in {', '.join(sorted(fields))}"
+            )
+        try:
+            value = json.loads(text.replace("inf", "Infinity"))
+        except json.JSONDecodeError:
+            value = text
+        changes[key] = tuple(value) if isinstance(value, list) else value
+    try:
+        return dataclasses.replace(settings, **changes)
+    except (TypeError, ValueError) as error:
+        raise CliError(f"{flag}: {error}") from None
 
 
 def single_threaded_blas() -> list[str]:

@@ -1,7 +1,9 @@
 """Per-person, per-arm response rates: segment priors by empirical Bayes, person posteriors.
 
-Public API: `ResponseModel` (fit priors, score posteriors), `ArmEvidence` (decayed counts),
-`ResponsePosterior` and `planning_rates` (exploration), `fit_beta_binomial`.
+Public API: `ResponseModel` (fit priors, score posteriors), `ArmEvidence` (decayed exposures,
+clicks and optionally opens), `ResponsePosterior` and `planning_rates` (exploration),
+`fit_beta_binomial`. Person factors: engagement (`engagement`), channel and message taste
+(`taste`); opens as evidence: `funnel`.
 """
 
 from optimizer.response.evidence import DEFAULT_HALF_LIFE_WEEKS, ArmEvidence, decay_factor

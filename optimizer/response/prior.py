@@ -39,6 +39,11 @@ IntArray = NDArray[np.int64]
 # binomial in all but name: the data show no spread between persons.
 _LOGIT_BOUND = 12.0
 _LOG_KAPPA_BOUNDS = (np.log(0.05), np.log(1e5))
+# Decayed counts are collapsed on a grid of 1/4 exposure for the fit (posteriors use them
+# exact): after a year of decayed histories that is a third of the distinct rows of a 1/100
+# grid, and the simulation (5,000 x 12 x 2) took 63 s instead of 97 s with the same shares
+# of the oracle (person 70.7% against 70.3%). A count moves by 1/8 at most; k <= n holds.
+_COUNTS_PER_UNIT = 4.0
 
 
 @dataclass(frozen=True)
@@ -137,13 +142,14 @@ def _collapse(
 ) -> tuple[FloatArray, FloatArray, IntArray, FloatArray]:
     """Merge identical (group, responses, exposures) rows into one weighted row.
 
-    Decayed counts are rounded to 1/100 first (integer counts are unchanged): the change in
-    the likelihood is far below its sampling error, and histories that differ only in the
-    third decimal share a row.
+    Decayed counts are rounded to the grid of `_COUNTS_PER_UNIT` first (integers are
+    unchanged): the change in the likelihood is inside its sampling error, and histories
+    that differ by a fraction of an exposure share a row.
     """
     if k.size == 0:
         return k, n, g, w
-    k, n = np.round(k, 2), np.round(n, 2)
+    k = np.round(k * _COUNTS_PER_UNIT) / _COUNTS_PER_UNIT
+    n = np.round(n * _COUNTS_PER_UNIT) / _COUNTS_PER_UNIT
     order = np.lexsort((n, k, g))
     k, n, g, w = k[order], n[order], g[order], w[order]
     new = np.r_[True, (np.diff(g) != 0) | (np.diff(k) != 0) | (np.diff(n) != 0)]

@@ -2,11 +2,11 @@
 
 Public API:
 - `WorldConfig` (every assumption, documented), `SegmentSpec`, `World` (population, baseline
-  purchases, `respond(exposures)`), `Arms`.
+  purchases, `respond(exposures)`: opens, clicks, incremental purchases), `Arms`.
 - `SimulationConfig`, `run_seed(config, seed)`, `run(config, seeds)` -> `SeedResult`;
   `Summary.from_results(results)` for the table, JSON and intervals over seeds.
 - Strategies: `STRATEGIES` (uniform, persona, person, oracle), `DIAGNOSTICS`,
-  `LearningSettings` (exploration, half-life, pooling, segments).
+  `LearningSettings` (exploration, half-life, pooling, segments, opens, taste).
 - Planning: `plan_exposures` (the one-budget-row LP, exact), `default_policy()`,
   `make_planner("simulator" | "allocation", policy)`.
 - Events: `interaction_events(...)`, `purchase_events(...)`, `customer_ids(n)`: the world's

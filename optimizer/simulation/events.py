@@ -1,6 +1,6 @@
 """The world's outcomes as the interaction events production ingests (plain dicts).
 
-Each exposure, click and purchase of a period becomes one event in the wire schema of
+Each exposure, open, click and purchase of a period becomes one event in the wire schema of
 `optimizer.events.schema` (exposure with its cost, click, purchase with an order id), so the
 end-to-end demo can feed a simulated world through the real ingestion path. Ids are
 deterministic (run, period, customer, arm, k), so a replay produces the same events and
@@ -44,11 +44,13 @@ def interaction_events(
     clicks: NDArray[np.int64],
     purchases: Purchases,
     start: datetime = DEFAULT_START,
+    opens: NDArray[np.int64] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Events of one period: exposures and clicks per (customer, arm), then purchases.
+    """Events of one period: exposures, opens and clicks per (customer, arm), then purchases.
 
-    Exposures are stamped at the period's start plus one hour per k; clicks one minute
-    after the exposure they answer (the first `clicks[i, a]` exposures of the arm).
+    Exposures are stamped at the period's start plus one hour per k; opens 30 seconds after
+    the exposure they answer (the first `opens[i, a]` exposures of the arm), clicks one
+    minute after (the first `clicks[i, a]`; in the world a click follows an open).
     """
     base = week_to_datetime(period_start_week, start)
     for i, a in zip(*np.nonzero(exposures), strict=True):
@@ -56,29 +58,30 @@ def interaction_events(
         for k in range(int(exposures[i, a])):
             at = base + timedelta(hours=k, minutes=int(a))
             key = f"{run_id}-p{period}-{ids[i]}-{channel}-{message}-{k}"
-            yield {
-                "schema_version": SCHEMA_VERSION,
-                "type": "exposure",
-                "event_id": f"exp-{key}",
-                "customer_id": ids[i],
-                "occurred_at": at.isoformat(),
-                "source": SOURCE,
-                "channel": channel,
-                "message": message,
-                "cost": f"{unit_cost[a]:.6f}",
-            }
+            exposure = _arm_event("exposure", f"exp-{key}", ids[i], at, channel, message)
+            yield {**exposure, "cost": f"{unit_cost[a]:.6f}"}
+            if opens is not None and k < opens[i, a]:
+                at_open = at + timedelta(seconds=30)
+                yield _arm_event("open", f"opn-{key}", ids[i], at_open, channel, message)
             if k < clicks[i, a]:
-                yield {
-                    "schema_version": SCHEMA_VERSION,
-                    "type": "click",
-                    "event_id": f"clk-{key}",
-                    "customer_id": ids[i],
-                    "occurred_at": (at + timedelta(minutes=1)).isoformat(),
-                    "source": SOURCE,
-                    "channel": channel,
-                    "message": message,
-                }
+                at_click = at + timedelta(minutes=1)
+                yield _arm_event("click", f"clk-{key}", ids[i], at_click, channel, message)
     yield from purchase_events(run_id, f"p{period}", ids, purchases, start)
+
+
+def _arm_event(
+    kind: str, event_id: str, customer: str, at: datetime, channel: str, message: str
+) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "type": kind,
+        "event_id": event_id,
+        "customer_id": customer,
+        "occurred_at": at.isoformat(),
+        "source": SOURCE,
+        "channel": channel,
+        "message": message,
+    }
 
 
 def purchase_events(

@@ -2,8 +2,8 @@
 
 A policy never reads the world's truth; it reads these, updated from the period's outcomes
 exactly as production profiles are updated from events: purchases give the RFM summary
-(x repeat purchases, t_x, T, mean repeat value; each purchase its own period), exposures
-and clicks give decayed per-arm evidence for the response model.
+(x repeat purchases, t_x, T, mean repeat value; each purchase its own period), exposures,
+opens and clicks give decayed per-arm evidence for the response model.
 """
 
 from __future__ import annotations
@@ -58,9 +58,13 @@ class Observations:
         self.repeat_value += np.bincount(purchases.customer, weights=purchases.amount, minlength=n)
 
     def add_responses(
-        self, exposures: NDArray[np.int64], clicks: NDArray[np.int64], week: float
+        self,
+        exposures: NDArray[np.int64],
+        clicks: NDArray[np.int64],
+        week: float,
+        opens: NDArray[np.int64] | None = None,
     ) -> None:
-        self.evidence = self.evidence.add(exposures, clicks, week)
+        self.evidence = self.evidence.add(exposures, clicks, week, opens)
 
     def rfm(self, now_week: float) -> RFM:
         x = self.repeat_count

@@ -4,8 +4,9 @@
 - `persona`: one plan per segment (the world's segments when told, else RFM cells), chosen on
   the segment's average value and its empirical-Bayes response rate per arm.
 - `person`: percapita: each person's own value (BG/NBD P(alive) x Gamma-Gamma spend) and
-  Beta-Binomial posterior response rates with their segment as the prior, optionally
-  explored (Thompson draw or optimistic bonus), then the allocation LP.
+  Beta-Binomial posterior response rates with their segment as the prior (opens and clicks
+  where the channel records opens), optionally explored (Thompson draw or optimistic
+  bonus), then the allocation LP.
 - `oracle`: the allocation LP on the true parameters: every person's true response
   propensities, mean spend, purchase rate and dropout probability (so P(alive) from their
   own purchases with their own parameters). It does not see the dice: whether a customer
@@ -56,6 +57,10 @@ class LearningSettings:
     # once, at the start). Per-person values are rescored every period either way.
     value_refit_every: int = 0
     value_segments: bool = True  # BG/NBD and Gamma-Gamma per segment, pooled to population
+    # Count opens as response evidence (`optimizer.response.funnel`); False: clicks only.
+    use_opens: bool = True
+    # Person factors by channel and by message on top of engagement (`optimizer.response.taste`).
+    taste: bool = True
 
 
 def rfm_cells(rfm: RFM) -> IntArray:
@@ -116,13 +121,14 @@ class Learner(Strategy):
         self.planner = planner
         self.settings = settings
         self.world_segment = world.population.segment
+        self.arm_names = list(zip(world.arms.channels, world.arms.messages, strict=True))
         self.observed = Observations(
             world.history, world.population.size, arms, settings.half_life_weeks, week
         )
         past_week = world.config.history_campaign_week
         self.observed.evidence = ArmEvidence.empty(
-            world.population.size, arms, settings.half_life_weeks, past_week
-        ).add(world.history_exposures, world.history_clicks, past_week)
+            world.population.size, arms, settings.half_life_weeks, past_week, settings.use_opens
+        ).add(world.history_exposures, world.history_clicks, past_week, world.history_opens)
         if values is None:
             rfm = self.observed.rfm(week)
             values = ValueEstimator(world.config).fit(rfm, self.value_segment(rfm))
@@ -149,7 +155,10 @@ class Learner(Strategy):
         segment = self.segments(rfm)
         n_segments = int(segment.max()) + 1
         evidence = self.observed.evidence.decayed_to(week)
-        model = ResponseModel(pooling_exposures=self.settings.pooling_exposures)
+        model = ResponseModel(
+            pooling_exposures=self.settings.pooling_exposures,
+            arms=self.arm_names if self.settings.taste else None,
+        )
         model.fit(evidence, segment, n_segments)
         value = self.values.value_per_click(rfm)
         if self.name == "person_known_value":
@@ -173,7 +182,7 @@ class Learner(Strategy):
     def observe(
         self, exposures: IntArray, response: Response, baseline: Purchases, week: float
     ) -> None:
-        self.observed.add_responses(exposures, response.clicks, week)
+        self.observed.add_responses(exposures, response.clicks, week, response.opens)
         self.observed.add_purchases(Purchases.concat([baseline, response.purchases]))
         self.periods_seen += 1
         every = self.settings.value_refit_every

@@ -18,6 +18,19 @@ Every assumption lives in `WorldConfig` (one frozen dataclass, documented field 
   segment's mean `channel_response[channel] x segment.message_affinity[message]` times the
   person's engagement (Gamma with mean 1 and shape `engagement_shape`, the same on all
   arms). Each exposure is answered (a click) with that probability, independently.
+- Opens (channels in `open_rate`, by default email): the funnel exposure -> open -> click.
+  The person's open propensity per arm is Beta with concentration `open_concentration`
+  around `open_rate[channel] x message affinity x engagement`; once open, they click with a
+  propensity Beta around `channel_response / open_rate` with concentration
+  `click_through_concentration`. Their click rate is the product: its segment mean is as
+  above, and the defaults give it about the same spread around that mean as the plain
+  click world (concentration 10), but the spread now lives mostly in whether they open,
+  which an open event shows. Channels not in `open_rate` (social, direct mail) record no
+  opens and draw clicks as above. `open_rate={}` is the click-only world, draw for draw.
+- Taste (off by default): `channel_taste_shape` and `message_taste_shape` give each person a
+  Gamma factor (mean 1) per channel and per message, multiplying the mean of every arm of
+  it before the per-arm Beta draw, so a person's deviation from their segment is shared by
+  the arms of a channel or a message. Raise the concentrations to keep the overall spread.
 - Incrementality: a click converts into an INCREMENTAL purchase with probability
   `conversion x decay**(k-1)` for the k-th exposure of that arm in the period (diminishing
   returns: people who already saw the message this period are less moved by it again), and
@@ -80,9 +93,19 @@ class WorldConfig:
     )
     default_channel_response: float = 0.03  # channels not listed above
     response_concentration: float = 10.0  # Beta(mean*k, (1-mean)*k) around the person's mean
+    # Channels that record opens, with a segment-average person's P(open | exposure) before
+    # message affinity. Email opens are ~20% in industry benchmarks, clicks per open ~20%.
+    open_rate: dict[str, float] = field(default_factory=lambda: {"email": 0.2})
+    open_concentration: float = 1.0  # Beta concentration of a person's open propensity
+    click_through_concentration: float = 50.0  # of P(click | open) around the segment's
     # Person's engagement: multiplies their segment's mean on every arm, Gamma(shape, 1/shape)
     # (mean 1). Heavy clickers click everywhere. inf: no person factor, arms independent.
     engagement_shape: float = 2.0
+    # Person's taste for a channel ("an email person") and for a message ("a deal hunter"):
+    # Gamma(shape, 1/shape) factors (mean 1) on every arm of that channel or message, on top
+    # of engagement, before the per-arm Beta draw. inf: no such factor (independent arms).
+    channel_taste_shape: float = np.inf
+    message_taste_shape: float = np.inf
     # Past broad campaign: every customer got this many exposures of every arm at
     # `history_campaign_week` (before the start); its clicks are the evidence all learners
     # start from. 0: learners start knowing nothing about responses.
@@ -103,13 +126,28 @@ class WorldConfig:
         low, high = self.acquisition_weeks
         if not 0 <= low <= high:
             raise ValueError("acquisition_weeks must be (low, high) with 0 <= low <= high")
-        positive = ("r", "alpha", "a", "b", "p", "q", "gamma", "response_concentration")
-        for name in (*positive, "engagement_shape"):
+        positive = (
+            "r",
+            "alpha",
+            "a",
+            "b",
+            "p",
+            "q",
+            "gamma",
+            "response_concentration",
+            "open_concentration",
+            "click_through_concentration",
+        )
+        for name in (*positive, "engagement_shape", "channel_taste_shape", "message_taste_shape"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for name in ("conversion", "margin_rate", "saturation_decay"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
+        for channel, rate in self.open_rate.items():
+            click = self.channel_response.get(channel, self.default_channel_response)
+            if not click <= rate <= 1:
+                raise ValueError(f"open_rate[{channel!r}] must be in [click rate, 1], got {rate}")
 
 
 @dataclass(frozen=True)
@@ -150,7 +188,9 @@ class Population:
     purchase_rate: FloatArray  # lambda, purchases per week while alive
     dropout: FloatArray  # p, P(drop out) after each repeat purchase
     spend_rate: FloatArray  # nu: purchase values ~ Gamma(shape=p, rate=nu)
-    response_rate: FloatArray  # (n, arms) P(click | exposure)
+    response_rate: FloatArray  # (n, arms) P(click | exposure) = open_rate x click_through
+    open_rate: FloatArray  # (n, arms) P(open | exposure); 1 on arms that record no opens
+    click_through: FloatArray  # (n, arms) P(click | open)
     first_purchase_week: FloatArray  # negative: before the simulation starts
     alive: BoolArray
     last_purchase_week: FloatArray  # of baseline purchases
@@ -170,12 +210,19 @@ class World:
         streams = np.random.SeedSequence(seed).spawn(4)
         self._truth_rng = np.random.default_rng(streams[0])
         self.baseline_rng = np.random.default_rng(streams[1])
+        self.open_arms = np.array([ch in config.open_rate for ch in arms.channels], dtype=bool)
         self.population = self._draw_population()
         self.history = self._history()
         past = np.full(self.population.response_rate.shape, config.history_exposures_per_arm)
         campaign_rng = np.random.default_rng(streams[3])
         self.history_exposures = past.astype(np.int64)
-        self.history_clicks = campaign_rng.binomial(past, self.population.response_rate)
+        if self.open_arms.any():
+            opens = campaign_rng.binomial(past, self.population.open_rate)
+            self.history_clicks = campaign_rng.binomial(opens, self.population.click_through)
+            self.history_opens = opens * self.open_arms
+        else:
+            self.history_clicks = campaign_rng.binomial(past, self.population.response_rate)
+            self.history_opens = np.zeros_like(past)
 
     def segment_response_mean(self) -> FloatArray:
         """(segments, arms) mean response propensity of each segment on each arm."""
@@ -202,24 +249,75 @@ class World:
         dropout = rng.beta(c.a, c.b, size=n)
         spend_rate = rng.gamma(c.q, 1.0 / (c.gamma / spend_mult))
         mean = self.segment_response_mean()[segment]
+        engagement = np.ones(n)
         if np.isfinite(c.engagement_shape):
             engagement = rng.gamma(c.engagement_shape, 1.0 / c.engagement_shape, size=n)
             mean = np.clip(mean * engagement[:, None], 1e-4, 0.95)
         k = c.response_concentration
         response_rate = rng.beta(mean * k, (1 - mean) * k)
         first = -rng.uniform(*c.acquisition_weeks, size=n)
-        alive = np.ones(n, dtype=bool)
+        # Taste and opens are drawn after the plain world's draws, which stay put.
+        taste = self._draw_taste(rng, n)
+        if taste is not None:
+            mean = np.clip(
+                self.segment_response_mean()[segment] * engagement[:, None] * taste, 1e-4, 0.95
+            )
+            response_rate = rng.beta(mean * k, (1 - mean) * k)
+        open_rate = np.ones_like(response_rate)
+        click_through = response_rate.copy()
+        if self.open_arms.any():
+            cols = self.open_arms
+            open_mean, through_mean = self.segment_open_means()
+            person = engagement[:, None] * (1.0 if taste is None else taste[:, cols])
+            o_mean = np.clip(open_mean[segment][:, cols] * person, 1e-4, 0.95)
+            t_mean = through_mean[segment][:, cols]
+            k_o, k_c = c.open_concentration, c.click_through_concentration
+            open_rate[:, cols] = rng.beta(o_mean * k_o, (1 - o_mean) * k_o)
+            click_through[:, cols] = rng.beta(t_mean * k_c, (1 - t_mean) * k_c)
+            response_rate = open_rate * click_through
         return Population(
-            segment.astype(np.int64),
-            purchase_rate,
-            dropout,
-            spend_rate,
-            response_rate,
-            first,
-            alive,
-            first.copy(),
-            np.zeros(n, dtype=np.int64),
+            segment=segment.astype(np.int64),
+            purchase_rate=purchase_rate,
+            dropout=dropout,
+            spend_rate=spend_rate,
+            response_rate=response_rate,
+            open_rate=open_rate,
+            click_through=click_through,
+            first_purchase_week=first,
+            alive=np.ones(n, dtype=bool),
+            last_purchase_week=first.copy(),
+            repeat_purchases=np.zeros(n, dtype=np.int64),
         )
+
+    def _draw_taste(self, rng: np.random.Generator, n: int) -> FloatArray | None:
+        """(n, arms) channel taste x message taste of every person; None without taste."""
+        c, arms = self.config, self.arms
+        if not (np.isfinite(c.channel_taste_shape) or np.isfinite(c.message_taste_shape)):
+            return None
+        taste = np.ones((n, len(arms)))
+        for names, shape in (
+            (arms.channels, c.channel_taste_shape),
+            (arms.messages, c.message_taste_shape),
+        ):
+            if np.isfinite(shape):
+                levels = sorted(set(names))
+                factor = rng.gamma(shape, 1.0 / shape, size=(n, len(levels)))
+                taste *= factor[:, [levels.index(x) for x in names]]
+        return taste
+
+    def segment_open_means(self) -> tuple[FloatArray, FloatArray]:
+        """(segments, arms) mean P(open) and mean P(click | open); message affinity on opens.
+
+        Their product is `segment_response_mean` wherever the open mean is not capped."""
+        c = self.config
+        open_base = np.array([c.open_rate.get(ch, 1.0) for ch in self.arms.channels])
+        affinity = np.array(
+            [[s.message_affinity.get(m, 1.0) for m in self.arms.messages] for s in c.segments]
+        )
+        click = self.segment_response_mean() / affinity
+        open_mean = np.clip(open_base[None, :] * affinity, 1e-4, 0.95)
+        through = np.clip(click / open_base[None, :], 1e-4, 0.95)
+        return np.asarray(open_mean), np.asarray(through)
 
     def _purchase_values(self, customer: IntArray, count: IntArray | None = None) -> FloatArray:
         shape = self.config.p if count is None else self.config.p * count
@@ -288,10 +386,17 @@ class World:
         if np.any(exposures < 0):
             raise ValueError("exposures must be non-negative")
         clicks = np.zeros_like(exposures)
+        opens = np.zeros_like(exposures)
         converted = np.zeros_like(exposures)
+        funnel = bool(self.open_arms.any())
         for k in range(int(exposures.max(initial=0))):
             shown = exposures > k
-            click = shown & (rng.random(exposures.shape) < pop.response_rate)
+            if funnel:
+                opened = shown & (rng.random(exposures.shape) < pop.open_rate)
+                click = opened & (rng.random(exposures.shape) < pop.click_through)
+                opens += opened & self.open_arms
+            else:
+                click = shown & (rng.random(exposures.shape) < pop.response_rate)
             buys = click & (rng.random(exposures.shape) < c.conversion * c.saturation_decay**k)
             clicks += click
             converted += buys & pop.alive[:, None]
@@ -303,17 +408,18 @@ class World:
         buyer = np.repeat(who, count[who])
         week = rng.uniform(start_week, end_week, size=buyer.size)
         amount = np.repeat(value[who] / np.maximum(count[who], 1), count[who])
-        return Response(clicks, converted, value, Purchases(buyer, week, amount))
+        return Response(clicks, converted, value, Purchases(buyer, week, amount), opens)
 
 
 @dataclass
 class Response:
-    """What one period's exposures caused: clicks and incremental purchases per arm."""
+    """What one period's exposures caused: opens, clicks and incremental purchases per arm."""
 
     clicks: IntArray  # (n, arms)
     incremental_purchases: IntArray  # (n, arms)
     incremental_value: FloatArray  # (n,) value of the incremental purchases
     purchases: Purchases  # the incremental purchases as records
+    opens: IntArray  # (n, arms) recorded opens: 0 on arms whose channel records none
 
     def incremental_margin(self, margin_rate: float) -> float:
         return float(self.incremental_value.sum() * margin_rate)

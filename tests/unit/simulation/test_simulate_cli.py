@@ -72,3 +72,34 @@ def test_bad_policy_file_names_the_field(
     path.write_text(json.dumps({"channels": {"email": {"unit_cost": -1}}, "messages": {}}))
     assert main([*SMALL, "--policy", str(path)]) == 2
     assert "unit_cost" in capsys.readouterr().err
+
+
+def test_world_and_learning_overrides_reach_the_config() -> None:
+    import argparse
+
+    from infra.cli.simulate import _config, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(
+        [
+            *SMALL,
+            "--world",
+            "open_rate={}",
+            "--world",
+            "channel_taste_shape=inf",
+            "--world",
+            "message_taste_shape=2.5",
+            "--learning",
+            "use_opens=false",
+        ]
+    )
+    config = _config(args)
+    assert config.world.open_rate == {} and config.world.message_taste_shape == 2.5
+    assert config.world.channel_taste_shape == float("inf")
+    assert config.learning.use_opens is False
+
+
+def test_unknown_world_field_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*SMALL, "--world", "opens=3"]) == 2
+    assert "--world opens=3: expected KEY=VALUE" in capsys.readouterr().err

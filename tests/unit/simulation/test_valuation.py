@@ -4,11 +4,7 @@ import numpy as np
 import pytest
 
 from optimizer.simulation.observed import RFM
-from optimizer.simulation.valuation import (
-    ValueEstimator,
-    bgnbd_p_alive,
-    gamma_gamma_expected_spend,
-)
+from optimizer.simulation.valuation import ValueEstimator
 from optimizer.simulation.world import WorldConfig
 from optimizer.value import BGNBD, GammaGamma
 
@@ -22,30 +18,50 @@ def _rfm() -> RFM:
     return RFM(x, t_x, T, monetary)
 
 
-def test_closed_forms_agree_with_the_value_engine() -> None:
+def test_before_any_fit_the_published_cdnow_models_value_a_click() -> None:
     rfm = _rfm()
-    params = {"r": 0.2425945, "alpha": 4.4136019, "a": 0.7929199, "b": 2.4258881}
-    engine = BGNBD.from_params(**params)
-    np.testing.assert_allclose(
-        bgnbd_p_alive(rfm, **params), engine.p_alive(rfm.x, rfm.t_x, rfm.T), rtol=1e-9
+    world = WorldConfig()
+    values = ValueEstimator(world)
+    purchase = BGNBD.from_params(r=world.r, alpha=world.alpha, a=world.a, b=world.b)
+    spend = GammaGamma.from_params(p=world.p, q=world.q, gamma=world.gamma)
+    expected = (
+        world.conversion
+        * world.margin_rate
+        * purchase.p_alive(rfm.x, rfm.t_x, rfm.T)
+        * spend.conditional_expected_spend(rfm.x, rfm.monetary_value)
     )
-    spend = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
-    np.testing.assert_allclose(
-        gamma_gamma_expected_spend(rfm, p=6.25, q=3.74, gamma=15.44),
-        spend.conditional_expected_spend(rfm.x, rfm.monetary_value),
-        rtol=1e-9,
-    )
+    np.testing.assert_allclose(values.value_per_click(rfm), expected, rtol=1e-12)
 
 
 def test_hardie_check_value_of_p_alive_inputs() -> None:
     """x=2, t_x=30.43, T=38.86 on CDNOW's fit: P(alive) per the published closed form."""
     rfm = RFM(np.array([2.0]), np.array([30.43]), np.array([38.86]), np.array([0.0]))
     world = WorldConfig()
-    p = bgnbd_p_alive(rfm, r=world.r, alpha=world.alpha, a=world.a, b=world.b)[0]
+    p = ValueEstimator(world).p_alive(rfm)[0]
     ratio = (world.a / (world.b + 1)) * ((world.alpha + 38.86) / (world.alpha + 30.43)) ** (
         world.r + 2
     )
     assert p == pytest.approx(1 / (1 + ratio))
+
+
+def test_segments_get_their_own_fitted_models() -> None:
+    """Two segments, one buying three times as often: their P(alive) models differ."""
+    rng = np.random.default_rng(1)
+    n = 4_000
+    segment = np.repeat([0, 1], n // 2)
+    rate = rng.gamma(0.5, 1 / 8, size=n) * np.where(segment == 1, 3.0, 1.0)
+    T = rng.uniform(30, 40, size=n)
+    x = rng.poisson(rate * T).astype(float)
+    t_x = np.where(x > 0, T * rng.beta(x + 1e-9, 1.0), 0.0)
+    rfm = RFM(x, t_x, T, np.where(x > 0, rng.gamma(6, 6, size=n), 0.0))
+    fitted = ValueEstimator(WorldConfig()).fit(rfm, segment)
+    models = [fitted.purchase_.model_for(str(s)) for s in (0, 1)]
+    rates = [m.params_["r"] / m.params_["alpha"] for m in models]
+    assert rates[1] > 1.2 * rates[0]  # heavy buyers' segment model buys more
+    heavy = segment == 1
+    np.testing.assert_allclose(
+        fitted.p_alive(rfm)[heavy], models[1].p_alive(x[heavy], t_x[heavy], T[heavy])
+    )
 
 
 def test_value_per_click_is_zero_for_nobody_and_grows_with_spend() -> None:

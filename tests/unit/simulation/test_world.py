@@ -96,11 +96,13 @@ def test_events_validate_against_the_ingestion_schema() -> None:
             exposures,
             response.clicks,
             response.purchases,
+            opens=response.opens,
         )
     )
     parsed = [parse_event(e) for e in events]
     kinds = [p.type for p in parsed]
     assert kinds.count("exposure") == 400
+    assert kinds.count("open") == response.opens.sum() > 0
     assert kinds.count("click") == response.clicks.sum()
     assert kinds.count("purchase") == response.incremental_purchases.sum()
     assert len({e["event_id"] for e in events}) == len(events)
@@ -127,6 +129,7 @@ def test_events_folded_into_profiles_give_the_simulators_counts() -> None:
             exposures,
             response.clicks,
             response.purchases,
+            opens=response.opens,
         )
     ]
     for i, customer in enumerate(ids):
@@ -136,4 +139,56 @@ def test_events_folded_into_profiles_give_the_simulators_counts() -> None:
             got = stats.get(f"{channel}:{message}")
             assert (got.exposures if got else 0) == exposures[i, a]
             assert (got.clicks if got else 0) == response.clicks[i, a]
+            assert (got.opens if got else 0) == response.opens[i, a]
         assert profile.spend_stats().orders == response.incremental_purchases[i].sum()
+
+
+def test_open_and_click_through_rates_reproduce_the_configured_funnel() -> None:
+    """Email records opens: P(open) and P(click | open) per segment and arm match the truth."""
+    config = WorldConfig(customers=20_000, engagement_shape=np.inf)
+    world = World(config, ARMS, seed=8)
+    exposures = np.full((config.customers, len(ARMS)), 4)
+    response = world.respond(exposures, np.random.default_rng(6), 0.0, 4.0)
+    email = np.array([c == "email" for c in ARMS.channels])
+    assert response.opens[:, ~email].sum() == 0  # social records no opens
+    assert np.all(response.clicks[:, email] <= response.opens[:, email])
+    open_mean, through_mean = world.segment_open_means()
+    seg = world.population.segment
+    for s in range(len(config.segments)):  # 3,000 to 7,000 persons per segment
+        rows = seg == s
+        opens = response.opens[rows][:, email].sum(axis=0)
+        clicks = response.clicks[rows][:, email].sum(axis=0)
+        np.testing.assert_allclose(
+            opens / exposures[rows][:, email].sum(axis=0), open_mean[s, email], rtol=0.06
+        )
+        np.testing.assert_allclose(clicks / opens, through_mean[s, email], rtol=0.12)
+    # The funnel keeps each segment's mean click rate where it was (3 standard errors).
+    rate = world.population.response_rate[:, email]
+    click_rate = np.array([rate[seg == s].mean(axis=0) for s in range(4)])
+    np.testing.assert_allclose(click_rate, world.segment_response_mean()[:, email], rtol=0.09)
+
+
+def test_without_opens_the_world_records_none() -> None:
+    world = World(WorldConfig(customers=2_000, open_rate={}), ARMS, seed=9)
+    response = world.respond(np.full((2_000, 4), 3), np.random.default_rng(7), 0.0, 4.0)
+    assert response.opens.sum() == 0 and world.history_opens.sum() == 0
+    assert response.clicks.sum() > 0
+    np.testing.assert_array_equal(world.population.open_rate, 1.0)
+
+
+def test_taste_makes_arms_of_a_channel_or_message_move_together() -> None:
+    """Channel taste only, no engagement: arms of one channel correlate, others do not."""
+    config = WorldConfig(
+        customers=30_000,
+        channel_taste_shape=2.0,
+        message_taste_shape=np.inf,
+        open_rate={},
+        engagement_shape=np.inf,
+    )
+    world = World(config, ARMS, seed=10)
+    # Relative to the segment's mean: segments alone make arms of one message co-vary.
+    rate = world.population.response_rate / world.segment_response_mean()[world.population.segment]
+    same_channel = np.corrcoef(rate[:, 0], rate[:, 1])[0, 1]  # email-discount, email-news
+    same_message = np.corrcoef(rate[:, 0], rate[:, 2])[0, 1]  # email-discount, social-discount
+    assert same_channel > 0.1
+    assert abs(same_message) < 0.03  # sampling error of a correlation: ~0.006
