@@ -255,11 +255,13 @@ def _pipeline(out: Path, customers: int | None) -> str:
         simulation = start_persona_vs_person(pool)
         with local_stack() as stack, tqdm(total=5, unit="stage") as bar:
 
-            def step(name: str) -> None:
+            def step(name: str) -> None:  # called as a stage starts: the last one is done
+                if bar.desc:
+                    bar.update(1)
                 bar.set_description(name)
-                bar.update(1)
 
             result = run_pipeline(stack, step, log=bar.write, customers=customers)
+            bar.update(1)
         simulated = simulation.result()
     summary = result.solution["summary"]
     print(
