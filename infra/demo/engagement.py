@@ -13,7 +13,9 @@ choices, exposures and clicks. The truth behind them, in one place:
   factor and concentration 20, so persons scatter around their segment;
 - campaigns: `periods` weekly sends before the run date; each week a random 35% of the
   customers get 1-3 exposures of one random arm they consented to; each exposure is clicked
-  with the person's rate on that arm.
+  with the person's rate on that arm;
+- opens (email only, as ESPs report them): an email is opened with probability
+  `OPENS_PER_CLICK` x the person's click rate (at most 0.95), and clicked only once open.
 Event ids are deterministic, so running the demo twice sends the same events (and ingestion
 counts them once).
 """
@@ -36,6 +38,8 @@ COHORT_FACTOR = {"1997-01": 1.3, "1997-02": 1.0, "1997-03": 0.7}
 CONCENTRATION = 20.0
 BASE_RATE = {"email": 0.04, "direct_mail": 0.03, "display": 0.004, "social": 0.01}
 REACHED_PER_WEEK = 0.35
+OPENS_PER_CLICK = 5.0
+OPEN_CHANNELS = ("email",)
 
 
 def _consent(flag: str, customer: str, at: datetime, granted: bool) -> dict[str, Any]:
@@ -69,6 +73,8 @@ def engagement_events(
     base = np.array([BASE_RATE.get(channel, 0.01) for channel, _ in arms])
     mean = np.clip(base[None, :] * factor[:, None], 1e-4, 0.5)
     truth = rng.beta(mean * CONCENTRATION, (1 - mean) * CONCENTRATION)
+    records_opens = np.array([channel in OPEN_CHANNELS for channel, _ in arms])[None, :]
+    open_rate = np.clip(truth * OPENS_PER_CLICK, truth, 0.95)
     consent = {flag: rng.random(n) < p for flag, p in OPT_IN.items()}
     allowed = np.column_stack([consent.get(f, np.ones(n, dtype=bool)) for f in flags])
     start = datetime(run_date.year, run_date.month, run_date.day, 10, tzinfo=UTC)
@@ -86,10 +92,11 @@ def engagement_events(
         arm = pick.argmax(axis=1)
         exposures = np.zeros((n, len(arms)), dtype=np.int64)
         exposures[reached, arm[reached]] = rng.integers(1, 4, size=int(reached.sum()))
-        clicks = rng.binomial(exposures, truth)
+        opens = np.where(records_opens, rng.binomial(exposures, open_rate), exposures)
+        clicks = rng.binomial(opens, truth / np.where(records_opens, open_rate, 1.0))
         events += interaction_events(
             "demo", week, float(week), customers, arms, policy.arm_cost(), exposures, clicks,
-            nobody_bought, start=start,
+            nobody_bought, start=start, opens=np.where(records_opens, opens, 0),
         )  # fmt: skip
     order = {customer: i for i, customer in enumerate(customers)}
     return sorted(events, key=lambda event: order[event["customer_id"]])

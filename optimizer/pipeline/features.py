@@ -1,7 +1,7 @@
 """Profiles -> the arrays the value and response models read, in the policy's arm order.
 
-A person's response evidence is their clicks and exposures per (channel, message) arm in
-the profile's window; their RFM follows the value engine's definitions as of the run date;
+A person's response evidence is their exposures, opens and clicks per (channel, message)
+arm in the profile's window; their RFM follows the value engine's definitions as of the run date;
 consent per channel comes from the channel's consent flag. Persons without a purchase before
 the run date are prospects: no purchase history to value yet, so they are left out of the
 run (the value models start at a first purchase).
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from optimizer.allocation.policy import Policy
 from optimizer.events.profile import Profile
 from optimizer.pipeline.settings import RunSettings
+from optimizer.response import ArmEvidence
 
 FloatArray = NDArray[np.float64]
 
@@ -33,7 +34,8 @@ class PersonFeatures:
     T: FloatArray
     monetary_value: FloatArray
     exposures: FloatArray  # (n, arms)
-    responses: FloatArray  # (n, arms)
+    responses: FloatArray  # (n, arms) clicks
+    opens: FloatArray  # (n, arms) opens, where the channel records them (email)
     consent: NDArray[np.bool_]  # (n, channels)
     segment: NDArray[np.str_]
 
@@ -64,14 +66,16 @@ def features_from_profiles(
             continue
         exposures = np.zeros(len(policy.arms))
         responses = np.zeros(len(policy.arms))
+        opens = np.zeros(len(policy.arms))
         for arm, stats in profile.arm_stats().items():
             if arm in arm_index:
                 exposures[arm_index[arm]] = stats.exposures
                 responses[arm_index[arm]] = min(stats.clicks, stats.exposures)
+                opens[arm_index[arm]] = min(stats.opens, stats.exposures)
         granted = profile.consent_by_channel()
         consent = [granted.get(flag, settings.consent_default.get(flag, False)) for flag in flags]
         segment = profile.segment().get(settings.segment_trait, "")
-        rows.append((profile.customer_id, rfm, exposures, responses, consent, segment))
+        rows.append((profile.customer_id, rfm, exposures, responses, opens, consent, segment))
     arms, channels = len(policy.arms), len(flags)
     return PersonFeatures(
         customer_id=np.array([r[0] for r in rows], dtype=np.str_),
@@ -81,6 +85,14 @@ def features_from_profiles(
         monetary_value=np.array([r[1].monetary_value for r in rows], dtype=np.float64),
         exposures=np.array([r[2] for r in rows], dtype=np.float64).reshape(-1, arms),
         responses=np.array([r[3] for r in rows], dtype=np.float64).reshape(-1, arms),
-        consent=np.array([r[4] for r in rows], dtype=bool).reshape(-1, channels),
-        segment=np.array([r[5] for r in rows], dtype=np.str_),
+        opens=np.array([r[4] for r in rows], dtype=np.float64).reshape(-1, arms),
+        consent=np.array([r[5] for r in rows], dtype=bool).reshape(-1, channels),
+        segment=np.array([r[6] for r in rows], dtype=np.str_),
+    )
+
+
+def arm_evidence(features: PersonFeatures) -> ArmEvidence:
+    """The response model's evidence: counts as of the run (the window already ages them)."""
+    return ArmEvidence(
+        features.exposures, features.responses, np.zeros(features.n), opens=features.opens
     )

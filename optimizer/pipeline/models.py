@@ -12,13 +12,14 @@ population prior because it holds no evidence of its own.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from optimizer.pipeline.features import PersonFeatures
-from optimizer.response import ArmEvidence, ResponseModel
+from optimizer.pipeline.features import PersonFeatures, arm_evidence
+from optimizer.response import ResponseModel
 from optimizer.value import BGNBD, GammaGamma
 from optimizer.value.validation import RFMError
 
@@ -48,6 +49,9 @@ class FittedPopulation:
                 "converged": bool(self.response.converged_),
                 "segments": len(self.segments),
                 "engagement_shape": _finite_or_none(self.response.engagement_shape_),
+                "channel_shape": _finite_or_none(self.response.channel_shape_),
+                "message_shape": _finite_or_none(self.response.message_shape_),
+                "open_arms": int(self.response.open_arms_.sum()),
             },
         }
 
@@ -55,25 +59,14 @@ class FittedPopulation:
         return {
             "purchase": self.purchase.params_,
             "spend": self.spend.params_,
-            "response": {
-                "prior_alpha": self.response.prior_alpha_.tolist(),
-                "prior_beta": self.response.prior_beta_.tolist(),
-                "engagement_shape": _finite_or_none(self.response.engagement_shape_),
-                "converged": bool(self.response.converged_),
-            },
+            "response": self.response.to_state(),
             "segments": self.segments,
             "diagnostics": self.diagnostics(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FittedPopulation:
-        response = ResponseModel()
-        stored = data["response"]
-        response.prior_alpha_ = np.asarray(stored["prior_alpha"], dtype=np.float64)
-        response.prior_beta_ = np.asarray(stored["prior_beta"], dtype=np.float64)
-        shape = stored["engagement_shape"]
-        response.engagement_shape_ = np.inf if shape is None else float(shape)
-        response.converged_ = bool(stored["converged"])
+        response = ResponseModel.from_state(data["response"])
         return cls(
             purchase=BGNBD.from_params(**data["purchase"]),
             spend=GammaGamma.from_params(**data["spend"]),
@@ -86,8 +79,13 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def fit_population(features: PersonFeatures) -> FittedPopulation:
-    """Fit every model on everyone; raise `RefitRejected` if a value model did not converge."""
+def fit_population(
+    features: PersonFeatures, arms: Sequence[tuple[str, str]] | None = None
+) -> FittedPopulation:
+    """Fit every model on everyone; raise `RefitRejected` if a value model did not converge.
+
+    `arms`: the policy's (channel, message) per arm, so the response model can learn a
+    person's taste for a channel and a message across arms."""
     if features.n == 0:
         raise RefitRejected("no profile with a purchase: nothing to fit")
     try:
@@ -106,7 +104,7 @@ def fit_population(features: PersonFeatures) -> FittedPopulation:
         if not model.converged_:
             raise RefitRejected(f"{model.name} did not converge: {model.message_}")
     segments = [UNSEEN_SEGMENT, *sorted(set(features.segment.tolist()) - {UNSEEN_SEGMENT})]
-    population = FittedPopulation(purchase, spend, ResponseModel(), segments)
-    evidence = ArmEvidence(features.exposures, features.responses, np.zeros(features.n))
-    population.response.fit(evidence, population.segment_ids(features.segment), len(segments))
+    population = FittedPopulation(purchase, spend, ResponseModel(arms=arms), segments)
+    segment_ids = population.segment_ids(features.segment)
+    population.response.fit(arm_evidence(features), segment_ids, len(segments))
     return population

@@ -15,10 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from optimizer.allocation.problem import AllocationProblem
-from optimizer.pipeline.features import PersonFeatures
+from optimizer.pipeline.features import PersonFeatures, arm_evidence
 from optimizer.pipeline.models import FittedPopulation
 from optimizer.pipeline.settings import RunSettings
-from optimizer.response import ArmEvidence
 from optimizer.value import score_customers
 
 FloatArray = NDArray[np.float64]
@@ -49,8 +48,8 @@ def score(features: PersonFeatures, population: FittedPopulation, settings: RunS
         discount_rate=settings.discount_rate,
         margin=settings.margin,
     )
-    evidence = ArmEvidence(features.exposures, features.responses, np.zeros(features.n))
-    posterior = population.response.posterior(evidence, population.segment_ids(features.segment))
+    segment = population.segment_ids(features.segment)
+    posterior = population.response.posterior(arm_evidence(features), segment)
     value_per_response = (
         customers.p_alive * spend * settings.conversion_per_response * settings.margin
     )

@@ -16,6 +16,7 @@ clicks are used, as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -222,6 +223,57 @@ class ResponseModel:
                 alpha[:, columns], beta[:, columns], through_alpha, through_beta
             )
         return ResponsePosterior(alpha, beta)
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted model as JSON-ready values (infinite shapes and NaN priors as None)."""
+        if not hasattr(self, "prior_alpha_"):
+            raise RuntimeError("ResponseModel.to_state called before fit")
+        return {
+            "arms": self.arms,
+            "prior_alpha": _json_array(self.prior_alpha_),
+            "prior_beta": _json_array(self.prior_beta_),
+            "open_arms": self.open_arms_.tolist(),
+            "open_alpha": _json_array(self.open_alpha_),
+            "open_beta": _json_array(self.open_beta_),
+            "through_alpha": _json_array(self.through_alpha_),
+            "through_beta": _json_array(self.through_beta_),
+            "engagement_shape": _json_number(self.engagement_shape_),
+            "channel_shape": _json_number(self.channel_shape_),
+            "message_shape": _json_number(self.message_shape_),
+            "converged": bool(self.converged_),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ResponseModel:
+        """A model from `to_state`; a state written before opens and taste scores on clicks."""
+        model = cls(arms=state.get("arms"))
+        model.prior_alpha_ = _array(state["prior_alpha"])
+        model.prior_beta_ = _array(state["prior_beta"])
+        model.converged_ = bool(state["converged"])
+        model.engagement_shape_ = _number(state.get("engagement_shape"))
+        model.channel_shape_ = _number(state.get("channel_shape"))
+        model.message_shape_ = _number(state.get("message_shape"))
+        if "open_arms" in state:
+            model.open_arms_ = np.asarray(state["open_arms"], dtype=bool)
+            for name in ("open_alpha", "open_beta", "through_alpha", "through_beta"):
+                setattr(model, f"{name}_", _array(state[name]))
+        return model
+
+
+def _json_array(values: FloatArray) -> list[Any]:
+    return [[None if np.isnan(v) else float(v) for v in row] for row in np.asarray(values)]
+
+
+def _array(rows: list[Any]) -> FloatArray:
+    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
+
+
+def _json_number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _number(value: float | None) -> float:
+    return np.inf if value is None else float(value)
 
 
 def _segment_index(segment: ArrayLike, n_persons: int) -> NDArray[np.int64]:

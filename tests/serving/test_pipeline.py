@@ -7,6 +7,7 @@ exports as an ad buying system reads them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +31,15 @@ def pipeline() -> Iterator[tuple[PipelineResult, dict[str, dict[str, bool]]]]:
                 str(p.customer_id): p.consent_by_channel()
                 for p in customer_profiles(stack.dynamodb, stack.table_name())
             }
+            bucket = stack.physical["RunBucket"]
+            version = json.loads(stack.s3.get_object(Bucket=bucket, Key="models/latest.json")[
+                "Body"].read())["version"]  # fmt: skip
+            diagnostics = stack.s3.get_object(
+                Bucket=bucket, Key=f"models/{version}/diagnostics.json"
+            )["Body"].read()
+            result.counts["response arms with opens"] = json.loads(diagnostics)["response"][
+                "open_arms"
+            ]
             yield result, consent
 
 

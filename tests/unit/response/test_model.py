@@ -116,3 +116,28 @@ def test_scores_one_person_and_many_with_the_same_code() -> None:
     many = model.posterior(evidence, segment).mean
     one = model.posterior(ArmEvidence.empty(1, 2).add(n[[17]], k[[17]], 0.0), segment[[17]])
     np.testing.assert_allclose(one.mean[0], many[17])
+
+
+def test_a_stored_model_scores_exactly_as_the_fitted_one() -> None:
+    """The refit stores the model as JSON; the run and the score Lambda restore it."""
+    import json
+
+    rng = np.random.default_rng(5)
+    persons, arms = 3000, [("email", "a"), ("email", "b"), ("social", "a"), ("social", "b")]
+    exposures = rng.integers(0, 6, size=(persons, len(arms))).astype(np.float64)
+    opens = rng.binomial(exposures.astype(np.int64), 0.3).astype(np.float64)
+    opens[:, 2:] = 0.0  # social records no opens
+    clicks = rng.binomial(opens.astype(np.int64), 0.2).astype(np.float64)
+    clicks[:, 2:] = rng.binomial(exposures[:, 2:].astype(np.int64), 0.05)
+    segment = rng.integers(0, 3, size=persons)
+    evidence = ArmEvidence(exposures, clicks, np.zeros(persons), opens=opens)
+    fitted = ResponseModel(arms=arms).fit(evidence, segment, 3)
+    assert fitted.open_arms_.tolist() == [True, True, False, False]
+
+    restored = ResponseModel.from_state(json.loads(json.dumps(fitted.to_state())))
+
+    expected = fitted.posterior(evidence, segment).mean
+    np.testing.assert_allclose(restored.posterior(evidence, segment).mean, expected, rtol=1e-12)
+    clicks_only = ResponseModel.from_state({"prior_alpha": fitted.prior_alpha_.tolist(),
+        "prior_beta": fitted.prior_beta_.tolist(), "converged": True})  # fmt: skip
+    assert not np.allclose(clicks_only.posterior(evidence, segment).mean, expected)
