@@ -5,8 +5,10 @@ retailer's ESP and ad platforms would have sent over the weeks before the run: c
 choices, exposures and clicks. The truth behind them, in one place:
 
 - consent: each customer opts in to email with probability 0.7, to social matching with 0.5
-  and to the printed catalog with 0.6 (one `consent` event each, granted or refused);
-  display (cookies) is not asked here, so it follows the run's `consent_default`;
+  and to the printed catalog with 0.6. Checkout opted everyone in to email and the catalog
+  and out of social matching (`CONSENT_DEFAULT`, the run's `consent_default`), so the CRM
+  sends a `consent` event only where a customer's choice differs from that default: email
+  and catalog refusals, social grants. Display (cookies) is not asked: default granted;
 - segments: the month of the first purchase (1997-01, -02, -03) shifts every arm's click
   rate by a factor (1.3, 1.0, 0.7): earlier cohorts are the keener fans;
 - each person's click rate on an arm is Beta with mean = base rate of the arm x segment
@@ -34,6 +36,7 @@ from optimizer.simulation.events import interaction_events
 from optimizer.simulation.world import Purchases
 
 OPT_IN = {"email_opt_in": 0.7, "social_match": 0.5, "postal_ok": 0.6}
+CONSENT_DEFAULT = {"cookies": True, "email_opt_in": True, "social_match": False, "postal_ok": True}
 COHORT_FACTOR = {"1997-01": 1.3, "1997-02": 1.0, "1997-03": 0.7}
 CONCENTRATION = 20.0
 BASE_RATE = {"email": 0.04, "direct_mail": 0.03, "display": 0.004, "social": 0.01}
@@ -83,6 +86,7 @@ def engagement_events(
         _consent(flag, customer, start - timedelta(days=1), bool(granted[i]))
         for i, customer in enumerate(customers)
         for flag, granted in consent.items()
+        if bool(granted[i]) != CONSENT_DEFAULT[flag]
     ]
     nobody_bought = Purchases.concat([])
     for week in range(periods):

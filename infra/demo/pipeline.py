@@ -23,7 +23,7 @@ from functions.api.app import handler as api_handler
 from functions.importer.handler import handler as importer_handler
 from functions.ingest.handler import kinesis_handler
 from functions.refit.handler import handler as refit_handler
-from infra.demo.engagement import engagement_events
+from infra.demo.engagement import CONSENT_DEFAULT, engagement_events
 from infra.local.stack import LocalStack
 from infra.statemachine.runner import run_allocation
 from optimizer.allocation.policy import parse_policy
@@ -31,7 +31,7 @@ from optimizer.allocation.policy import parse_policy
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "cdnow.yaml"
 RUN_DATE = date(1997, 9, 30)
-SETTINGS = {"consent_default": {"cookies": True}}
+SETTINGS = {"consent_default": CONSENT_DEFAULT}
 CDNOW_CUSTOMERS = 23_570  # the policy's budgets are sized for the whole cohort
 
 
