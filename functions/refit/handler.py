@@ -46,7 +46,7 @@ def refit(storage: RunStorage, profiles: Any, as_of: date, version: str) -> dict
     )
     features = features_from_profiles(list(profiles), policy, as_of, settings)
     try:
-        population = fit_population(features, policy.arms)
+        population = fit_population(features, policy.arms, settings.purchase_model)
     except RefitRejected as error:
         storage.put_json(
             f"models/rejected/{version}/reason.json",

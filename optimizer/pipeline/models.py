@@ -20,7 +20,7 @@ import numpy as np
 
 from optimizer.pipeline.features import PersonFeatures, arm_evidence
 from optimizer.response import ResponseModel
-from optimizer.value import BGNBD, GammaGamma
+from optimizer.value import PURCHASE_MODELS, GammaGamma, PurchaseModel
 from optimizer.value.validation import RFMError
 
 UNSEEN_SEGMENT = ""
@@ -32,7 +32,7 @@ class RefitRejected(RuntimeError):
 
 @dataclass
 class FittedPopulation:
-    purchase: BGNBD
+    purchase: PurchaseModel
     spend: GammaGamma
     response: ResponseModel
     segments: list[str]  # label of each response-prior row; index 0 = unseen labels
@@ -57,6 +57,7 @@ class FittedPopulation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "purchase_model": self.purchase.name,
             "purchase": self.purchase.params_,
             "spend": self.spend.params_,
             "response": self.response.to_state(),
@@ -68,7 +69,9 @@ class FittedPopulation:
     def from_dict(cls, data: dict[str, Any]) -> FittedPopulation:
         response = ResponseModel.from_state(data["response"])
         return cls(
-            purchase=BGNBD.from_params(**data["purchase"]),
+            purchase=PURCHASE_MODELS[data.get("purchase_model", "bgnbd")].from_params(
+                **data["purchase"]
+            ),
             spend=GammaGamma.from_params(**data["spend"]),
             response=response,
             segments=list(data["segments"]),
@@ -80,7 +83,9 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def fit_population(
-    features: PersonFeatures, arms: Sequence[tuple[str, str]] | None = None
+    features: PersonFeatures,
+    arms: Sequence[tuple[str, str]] | None = None,
+    purchase_model: str = "mbgnbd",
 ) -> FittedPopulation:
     """Fit every model on everyone; raise `RefitRejected` if a value model did not converge.
 
@@ -91,7 +96,8 @@ def fit_population(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            purchase = BGNBD(on_failure="warn").fit(features.x, features.t_x, features.T)
+            purchases = PURCHASE_MODELS[purchase_model](on_failure="warn")
+            purchase = purchases.fit(features.x, features.t_x, features.T)
             # Gamma-Gamma models positive spend: repeat buyers whose purchases were all free
             # (CDNOW has $0 rows) tell it nothing and are left out of its fit.
             buyers = (features.x > 0) & (features.monetary_value > 0)
@@ -100,9 +106,9 @@ def fit_population(
             )
     except RFMError as error:
         raise RefitRejected(f"the profiles cannot be fitted: {error}") from error
-    for model in (purchase, spend):
-        if not model.converged_:
-            raise RefitRejected(f"{model.name} did not converge: {model.message_}")
+    for fitted in (purchase, spend):
+        if not fitted.converged_:
+            raise RefitRejected(f"{fitted.name} did not converge: {fitted.message_}")
     segments = [UNSEEN_SEGMENT, *sorted(set(features.segment.tolist()) - {UNSEEN_SEGMENT})]
     population = FittedPopulation(purchase, spend, ResponseModel(arms=arms), segments)
     segment_ids = population.segment_ids(features.segment)

@@ -1,6 +1,9 @@
 """What a run assumes about the business, beyond the policy: one documented place.
 
 - `margin`: share of revenue that is margin (CLV and the value of a response use it).
+- `purchase_model`: the BTYD model behind P(alive) and CLV. MBG/NBD by default: BG/NBD
+  holds every one-time buyer alive with certainty (its dropout happens only after a repeat
+  purchase), which would value a single $30 order like the best repeat customer's.
 - `conversion_per_response`: incremental purchases one click brings (measured once by a
   holdout test; the response model learns who clicks, not what a click is worth).
 - `horizon_weeks`, `discount_rate`: the CLV horizon and the yearly discount rate.
@@ -13,6 +16,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -20,6 +25,7 @@ class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     margin: float = Field(default=0.3, gt=0, le=1)
+    purchase_model: Literal["bgnbd", "mbgnbd", "paretonbd"] = "mbgnbd"
     conversion_per_response: float = Field(default=0.2, ge=0, le=1)
     horizon_weeks: float = Field(default=52.0, gt=0)
     discount_rate: float = Field(default=0.10, ge=0)
