@@ -51,6 +51,10 @@ def pipeline_section(result: PipelineResult, out: Path) -> str:
         "upper bound": f"{summary['upper_bound']:.2f}",
         "certified gap": f"{summary['gap']:.2e}",
         "shadow prices": json.dumps({k: round(v, 4) for k, v in summary["shadow_prices"].items()}),
+        "spend by channel": ", ".join(
+            f"{channel} {spend:.2f}" for channel, spend in summary["spend_by_channel"].items()
+        ),
+        "is the budget binding?": _budget_note(summary),
     }
     calls = "".join(
         f"<tr><td><code>GET {html.escape(path)}</code></td><td>{status}</td>"
@@ -64,4 +68,16 @@ def pipeline_section(result: PipelineResult, out: Path) -> str:
         f"<h3>Allocation run</h3><table>{rows(run)}</table>"
         '<figure><img src="pipeline.png" alt="run plots"></figure>'
         f"<h3>An ad buying system asks the API</h3><table>{calls}</table>"
+    )
+
+
+def _budget_note(summary: Mapping[str, object]) -> str:
+    """Why the run spent what it spent: the total budget binds, or nothing more pays."""
+    prices = summary["shadow_prices"]
+    assert isinstance(prices, Mapping)
+    if float(prices.get("total_budget", 0.0)) > 0:
+        return "binding: one more dollar would earn its shadow price"
+    return (
+        "not binding: what is left unbought returns less than the policy's minimum return "
+        "per dollar or is held back by a frequency cap or a channel budget"
     )
