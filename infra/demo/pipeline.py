@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import yaml
+from tqdm import tqdm
 
 from functions.api.app import handler as api_handler
 from functions.importer.handler import handler as importer_handler
@@ -124,9 +125,13 @@ def run_pipeline(
     events = engagement_events(ids, [cohort[c] for c in ids], policy, RUN_DATE)
     stack.put_to_stream([(e["customer_id"], json.dumps(e).encode()) for e in events])
     failures = 0
-    with stack.function("IngestStreamFunction") as context:
+    with (
+        stack.function("IngestStreamFunction") as context,
+        tqdm(total=len(events), unit="event", leave=False, disable=None) as ingested,
+    ):
         for batch in stack.kinesis_events():
             failures += len(kinesis_handler(batch, context)["batchItemFailures"])
+            ingested.update(len(batch["Records"]))
     result.counts["engagement events"] = len(events)
     result.counts["engagement events failed"] = failures
     result.counts["customers"] = len(ids)
