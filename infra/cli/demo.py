@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from infra.cli import CliError
+from optimizer.pipeline.settings import RunSettings
 from optimizer.value import (
     PURCHASE_MODELS,
     GammaGamma,
@@ -29,6 +30,7 @@ from optimizer.value import (
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"
+VALUE_MODEL = RunSettings().purchase_model  # CLV and P(alive) as allocation runs compute them
 CALIBRATION_END = "1997-09-30"
 OBSERVATION_END = "1998-06-30"
 
@@ -99,12 +101,18 @@ def run(args: argparse.Namespace) -> int:
     spend_model = GammaGamma().fit(summary.x[buyers], summary.monetary_value[buyers])
     spend = spend_model.conditional_expected_spend(summary.x, summary.monetary_value)
     clv = customer_lifetime_value(
-        models["bgnbd"], summary.x, summary.t_x, summary.T, spend, horizon=52.0, discount_rate=0.1
+        models[VALUE_MODEL],
+        summary.x,
+        summary.t_x,
+        summary.T,
+        spend,
+        horizon=52.0,
+        discount_rate=0.1,
     )
     gg = ", ".join(f"{k}={v:.4g}" for k, v in spend_model.params_.items())
     print(f"gammagamma {gg}; mean spend per purchase {spend_model.expected_spend():.2f}")
     print(
-        f"52-week CLV (BG/NBD x Gamma-Gamma, 10%/year): total {clv.sum():,.0f}, "
+        f"52-week CLV ({VALUE_MODEL} x Gamma-Gamma, 10%/year): total {clv.sum():,.0f}, "
         f"median {np.median(clv):.2f}, top decile holds {_top_share(clv, 0.1):.0%}"
     )
     plots = _plots(out, summary, transactions, models, predictions, clv)
@@ -147,11 +155,11 @@ def _plots(
     )
     axes.legend()
     made.append(_save(figure, out, "calibration_vs_holdout.png", "Calibration vs holdout"))
-    # 2. P(alive) over (x, t_x) at T = 38.86 weeks, BG/NBD.
+    # 2. P(alive) over (x, t_x) at T = 38.86 weeks, with the model runs use.
     figure, axes = plt.subplots(figsize=(6.5, 5))
     T = float(summary.T.max())
     xs, ts = np.meshgrid(np.arange(0, 31), np.linspace(0, T, 60))
-    alive = models["bgnbd"].p_alive(
+    alive = models[VALUE_MODEL].p_alive(
         xs.ravel(), np.where(xs.ravel() > 0, ts.ravel(), 0), np.full(xs.size, T)
     )
     image = axes.imshow(
@@ -167,7 +175,7 @@ def _plots(
     axes.set(
         xlabel="repeat purchases x",
         ylabel="time of last purchase t_x (weeks)",
-        title=f"BG/NBD P(alive) at T = {T:.2f} weeks",
+        title=f"{VALUE_MODEL} P(alive) at T = {T:.2f} weeks",
     )
     made.append(_save(figure, out, "p_alive_matrix.png", "P(alive) matrix"))
     # 3. CLV distribution.
@@ -176,7 +184,7 @@ def _plots(
     axes.set(
         xlabel="log10 of 52-week CLV ($, 10%/year)",
         ylabel="customers",
-        title="CLV distribution (BG/NBD x Gamma-Gamma)",
+        title=f"CLV distribution ({VALUE_MODEL} x Gamma-Gamma)",
     )
     made.append(_save(figure, out, "clv_distribution.png", "CLV distribution"))
     # 4. Weekly cumulative repeat purchases: actual against the unconditional forecasts.
