@@ -66,7 +66,7 @@ def engagement_events(
     periods: int = 4,
     seed: int = 7,
 ) -> list[dict[str, Any]]:
-    """Consent, exposure and click events, grouped by customer as an ESP's export is (so
+    """Consent, exposure, open and click events, grouped by customer as an ESP export is (so
     ingestion writes each profile once); exposures and clicks are rendered by the
     simulator's event writer (`optimizer.simulation.events`)."""
     rng = np.random.default_rng(seed)
