@@ -40,6 +40,7 @@ from functions.shared.profile_store import (
     customer_key,
 )
 from optimizer.events import Event, ForgetEvent, IdentifyEvent, Profile
+from optimizer.events.profile import CUSTOMER_OWNER
 
 Record = tuple[str, Event]
 """(record id the event source knows, event)."""
@@ -153,7 +154,7 @@ class ProfileWriter:
         version = item.version if item is not None else 0
         before = base.state() if base is not None else None
         profile = Profile.from_state(before) if before is not None else Profile(owner=owner)
-        customer_id = owner[2:]
+        customer_id = owner.removeprefix(CUSTOMER_OWNER)  # links and erasure: customers only
 
         if any(isinstance(e, ForgetEvent) for _, e in items) and not profile.forgotten:
             identified = {e.alias_id for _, e in items if isinstance(e, IdentifyEvent)}

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from infra.cli import CliError
-from optimizer.pipeline.settings import RunSettings
+from optimizer.pipeline.settings import DEFAULT_PURCHASE_MODEL
 from optimizer.value import (
     PURCHASE_MODELS,
     GammaGamma,
@@ -30,7 +30,7 @@ from optimizer.value import (
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"
-VALUE_MODEL = RunSettings().purchase_model  # CLV and P(alive) as allocation runs compute them
+VALUE_MODEL = DEFAULT_PURCHASE_MODEL  # CLV and P(alive) as allocation runs compute them
 CALIBRATION_END = "1997-09-30"
 OBSERVATION_END = "1998-06-30"
 
@@ -256,11 +256,11 @@ def _pipeline(out: Path, customers: int | None) -> str:
 
     from infra.demo.pipeline import run_pipeline
     from infra.demo.report import pipeline_section
-    from infra.demo.simulation import persona_vs_person_section, start_persona_vs_person
+    from infra.demo.simulation import persona_vs_person_section, play_small_world
     from infra.local.stack import local_stack
 
     with ProcessPoolExecutor(max_workers=1) as pool:
-        simulation = start_persona_vs_person(pool)
+        simulation = pool.submit(play_small_world)
         with local_stack() as stack, tqdm(total=5, unit="stage") as bar:
 
             def step(name: str) -> None:  # called as a stage starts: the last one is done

@@ -96,11 +96,12 @@ def engagement_events(
         arm = pick.argmax(axis=1)
         exposures = np.zeros((n, len(arms)), dtype=np.int64)
         exposures[reached, arm[reached]] = rng.integers(1, 4, size=int(reached.sum()))
-        opens = np.where(records_opens, rng.binomial(exposures, open_rate), exposures)
-        clicks = rng.binomial(opens, truth / np.where(records_opens, open_rate, 1.0))
+        # Where opens are recorded a click needs an open; elsewhere every exposure may click.
+        reachable = np.where(records_opens, rng.binomial(exposures, open_rate), exposures)
+        clicks = rng.binomial(reachable, truth / np.where(records_opens, open_rate, 1.0))
         events += interaction_events(
             "demo", week, float(week), customers, arms, policy.arm_cost(), exposures, clicks,
-            nobody_bought, start=start, opens=np.where(records_opens, opens, 0),
+            nobody_bought, start=start, opens=np.where(records_opens, reachable, 0),
         )  # fmt: skip
     order = {customer: i for i, customer in enumerate(customers)}
     return sorted(events, key=lambda event: order[event["customer_id"]])

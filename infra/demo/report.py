@@ -6,6 +6,7 @@ import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from infra.demo.pipeline import PipelineResult
 
@@ -71,11 +72,9 @@ def pipeline_section(result: PipelineResult, out: Path) -> str:
     )
 
 
-def _budget_note(summary: Mapping[str, object]) -> str:
+def _budget_note(summary: Mapping[str, Any]) -> str:
     """Why the run spent what it spent: the total budget binds, or nothing more pays."""
-    prices = summary["shadow_prices"]
-    assert isinstance(prices, Mapping)
-    if float(prices.get("total_budget", 0.0)) > 0:
+    if float(summary["shadow_prices"].get("total_budget", 0.0)) > 0:
         return "binding: one more dollar would earn its shadow price"
     return (
         "not binding: what is left unbought returns less than the policy's minimum return "

@@ -10,7 +10,6 @@ keeps one core busy), so it costs no wall time; the README gives the full-size f
 from __future__ import annotations
 
 import html
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,6 @@ def play_small_world(
         "seeds": seeds,
     }
     return summary, settings
-
-
-def start_persona_vs_person(pool: ProcessPoolExecutor) -> Future[tuple[Summary, dict[str, Any]]]:
-    return pool.submit(play_small_world)
 
 
 def persona_vs_person_section(played: tuple[Summary, dict[str, Any]], out: Path) -> str:

@@ -98,13 +98,6 @@ def segment_fill(exposures: np.ndarray, widths: np.ndarray) -> np.ndarray:
     return np.clip(exposures[..., None] - edges, 0.0, widths)
 
 
-def plan_objective(
-    structure: Structure, problem: AllocationProblem, exposures: np.ndarray
-) -> float:
-    items = person_items(problem, structure)
-    return float((items.objective * segment_fill(exposures, structure.widths)).sum())
-
-
 def binding_constraints(
     structure: Structure, problem: AllocationProblem, person: int, exposures: np.ndarray
 ) -> list[str]:

@@ -324,9 +324,6 @@ class Profile:
             for arm, (e, o, c, micros) in sorted(counts.items())
         }
 
-    def visits(self) -> int:
-        return sum(1 for e in self.engagements.values() if e[0] == "v")
-
     def consent_by_channel(self) -> dict[str, bool]:
         return {channel: granted for channel, (_, _, granted) in sorted(self.consent.items())}
 

@@ -1,8 +1,8 @@
 """Profiles -> the arrays the value and response models read, in the policy's arm order.
 
 A person's response evidence is their exposures, opens and clicks per (channel, message)
-arm in the profile's window; their RFM follows the value engine's definitions as of the run date;
-consent per channel comes from the channel's consent flag. Persons without a purchase before
+arm in the profile's window; their RFM follows the value engine's definitions as of the run
+date; consent per channel comes from the channel's consent flag. Persons without a purchase before
 the run date are prospects: no purchase history to value yet, so they are left out of the
 run (the value models start at a first purchase).
 """

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.pipeline.features import PersonFeatures, arm_evidence
+from optimizer.pipeline.settings import DEFAULT_PURCHASE_MODEL, PurchaseModelName
 from optimizer.response import ResponseModel
 from optimizer.value import PURCHASE_MODELS, GammaGamma, PurchaseModel
 from optimizer.value.validation import RFMError
@@ -85,7 +86,7 @@ def _finite_or_none(value: float) -> float | None:
 def fit_population(
     features: PersonFeatures,
     arms: Sequence[tuple[str, str]] | None = None,
-    purchase_model: str = "mbgnbd",
+    purchase_model: PurchaseModelName = DEFAULT_PURCHASE_MODEL,
 ) -> FittedPopulation:
     """Fit every model on everyone; raise `RefitRejected` if a value model did not converge.
 

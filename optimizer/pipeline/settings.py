@@ -20,12 +20,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+PurchaseModelName = Literal["bgnbd", "mbgnbd", "paretonbd"]
+DEFAULT_PURCHASE_MODEL: PurchaseModelName = "mbgnbd"
+
 
 class RunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     margin: float = Field(default=0.3, gt=0, le=1)
-    purchase_model: Literal["bgnbd", "mbgnbd", "paretonbd"] = "mbgnbd"
+    purchase_model: PurchaseModelName = DEFAULT_PURCHASE_MODEL
     conversion_per_response: float = Field(default=0.2, ge=0, le=1)
     horizon_weeks: float = Field(default=52.0, gt=0)
     discount_rate: float = Field(default=0.10, ge=0)
