@@ -2,7 +2,8 @@
 
 A policy never reads the world's truth; it reads these, updated from the period's outcomes
 exactly as production profiles are updated from events: purchases give the RFM summary
-(x repeat purchases, t_x, T, mean repeat value; each purchase its own period), exposures,
+(x repeat purchases, t_x, T, mean repeat value, the first purchase's value; each purchase
+its own period), exposures,
 opens and clicks give decayed per-arm evidence for the response model.
 """
 
@@ -27,6 +28,7 @@ class RFM:
     t_x: FloatArray
     T: FloatArray
     monetary_value: FloatArray
+    first_value: FloatArray | None = None  # value of the first purchase, when known
 
 
 class Observations:
@@ -48,7 +50,8 @@ class Observations:
         self.last_week = np.full(n, -np.inf)
         np.maximum.at(self.last_week, customer, week)
         self.repeat_count = np.bincount(customer, minlength=n).astype(np.float64) - 1
-        self.repeat_value = np.bincount(customer, weights=amount, minlength=n) - amount[first_row]
+        self.first_value = amount[first_row].astype(np.float64)
+        self.repeat_value = np.bincount(customer, weights=amount, minlength=n) - self.first_value
         self.evidence = ArmEvidence.empty(n, arms, half_life_weeks, as_of=now_week)
 
     def add_purchases(self, purchases: Purchases) -> None:
@@ -70,4 +73,4 @@ class Observations:
         x = self.repeat_count
         t_x = np.where(x > 0, self.last_week - self.first_week, 0.0)
         monetary = np.where(x > 0, self.repeat_value / np.maximum(x, 1), 0.0)
-        return RFM(x.copy(), t_x, now_week - self.first_week, monetary)
+        return RFM(x.copy(), t_x, now_week - self.first_week, monetary, self.first_value)

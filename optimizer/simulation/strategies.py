@@ -57,6 +57,8 @@ class LearningSettings:
     # once, at the start). Per-person values are rescored every period either way.
     value_refit_every: int = 0
     value_segments: bool = True  # BG/NBD and Gamma-Gamma per segment, pooled to population
+    # The first purchase's value counts as spend evidence (`optimizer.simulation.valuation`).
+    first_purchase_spend: bool = True
     # Count opens as response evidence (`optimizer.response.funnel`); False: clicks only.
     use_opens: bool = True
     # Person factors by channel and by message on top of engagement (`optimizer.response.taste`).
@@ -131,7 +133,9 @@ class Learner(Strategy):
         ).add(world.history_exposures, world.history_clicks, past_week, world.history_opens)
         if values is None:
             rfm = self.observed.rfm(week)
-            values = ValueEstimator(world.config).fit(rfm, self.value_segment(rfm))
+            values = ValueEstimator(world.config, settings.first_purchase_spend).fit(
+                rfm, self.value_segment(rfm)
+            )
         self.values = values.copy()
         self.periods_seen = 0
 

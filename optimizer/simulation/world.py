@@ -11,8 +11,10 @@ Every assumption lives in `WorldConfig` (one frozen dataclass, documented field 
   `spend_multiplier` (nu ~ Gamma(q, gamma / m)).
 - Customers were acquired uniformly over `acquisition_weeks` before the simulation starts,
   and have a purchase history (as CDNOW's Q1-1997 cohort at the end of its calibration).
-  They also received a broad past campaign (`history_exposures_per_arm` exposures of every
-  arm, half a year before the start), so response evidence does not start from nothing.
+  In those weeks the business marketed to them as retailers do (`history_exposures`, per
+  message of each channel: an email a fortnight, a social ad every three weeks, a catalog a
+  quarter), recorded as one past campaign half a year before the start: its opens and
+  clicks are the response evidence every learner starts from.
 - Response: every person has a hidden response propensity for every arm (channel x message),
   Beta-distributed with concentration `response_concentration` around their own mean: the
   segment's mean `channel_response[channel] x segment.message_affinity[message]` times the
@@ -106,10 +108,15 @@ class WorldConfig:
     # of engagement, before the per-arm Beta draw. inf: no such factor (independent arms).
     channel_taste_shape: float = np.inf
     message_taste_shape: float = np.inf
-    # Past broad campaign: every customer got this many exposures of every arm at
-    # `history_campaign_week` (before the start); its clicks are the evidence all learners
-    # start from. 0: learners start knowing nothing about responses.
-    history_exposures_per_arm: int = 1
+    # Past marketing, per arm (message) of each channel, shown at `history_campaign_week`:
+    # over the customers' 27-39 weeks, an email a fortnight (15: 5 per message), a social ad
+    # every three weeks (9: 3 per message), a catalog a quarter (3: 1 per message). Its opens
+    # and clicks are the evidence all learners start from. All 0: learners start knowing
+    # nothing about responses.
+    history_exposures: dict[str, int] = field(
+        default_factory=lambda: {"email": 5, "social": 3, "direct_mail": 1}
+    )
+    default_history_exposures: int = 1  # channels not listed above
     history_campaign_week: float = -26.0
     conversion: float = 0.1  # P(incremental purchase | click), first exposure of the period
     saturation_decay: float = 0.5  # the k-th exposure of an arm in a period converts decay**(k-1)
@@ -121,8 +128,9 @@ class WorldConfig:
             raise ValueError(f"segments: shares must sum to 1, got {shares}")
         if self.customers < 1:
             raise ValueError("customers must be >= 1")
-        if self.history_exposures_per_arm < 0 or self.history_campaign_week > 0:
-            raise ValueError("history_exposures_per_arm must be >= 0, history_campaign_week <= 0")
+        past = [*self.history_exposures.values(), self.default_history_exposures]
+        if min(past) < 0 or self.history_campaign_week > 0:
+            raise ValueError("history_exposures must be >= 0 and history_campaign_week <= 0")
         low, high = self.acquisition_weeks
         if not 0 <= low <= high:
             raise ValueError("acquisition_weeks must be (low, high) with 0 <= low <= high")
@@ -213,7 +221,13 @@ class World:
         self.open_arms = np.array([ch in config.open_rate for ch in arms.channels], dtype=bool)
         self.population = self._draw_population()
         self.history = self._history()
-        past = np.full(self.population.response_rate.shape, config.history_exposures_per_arm)
+        per_arm = [
+            config.history_exposures.get(ch, config.default_history_exposures)
+            for ch in arms.channels
+        ]
+        past = np.broadcast_to(
+            np.array(per_arm, dtype=np.int64), self.population.response_rate.shape
+        )
         campaign_rng = np.random.default_rng(streams[3])
         self.history_exposures = past.astype(np.int64)
         if self.open_arms.any():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from optimizer.simulation.observed import RFM
+from optimizer.simulation.observed import RFM, Observations
 from optimizer.simulation.valuation import ValueEstimator
-from optimizer.simulation.world import WorldConfig
+from optimizer.simulation.world import Arms, World, WorldConfig
 from optimizer.value import BGNBD, GammaGamma
 
 
@@ -71,3 +71,32 @@ def test_value_per_click_is_zero_for_nobody_and_grows_with_spend() -> None:
     richer = RFM(rfm.x, rfm.t_x, rfm.T, rfm.monetary_value * 2)
     grows = ValueEstimator(WorldConfig()).value_per_click(richer) >= values
     assert np.all(grows[rfm.x > 0])
+
+
+def test_first_purchase_counts_as_one_more_purchase_of_spend_evidence() -> None:
+    rfm = _rfm()
+    first = np.random.default_rng(2).gamma(5, 8, size=rfm.x.size)
+    with_first = RFM(rfm.x, rfm.t_x, rfm.T, rfm.monetary_value, first)
+    world = WorldConfig()
+    spend = GammaGamma.from_params(p=world.p, q=world.q, gamma=world.gamma)
+    mean = (rfm.monetary_value * rfm.x + first) / (rfm.x + 1)
+    np.testing.assert_allclose(
+        ValueEstimator(world).expected_spend(with_first),
+        spend.conditional_expected_spend(rfm.x + 1, mean),
+    )
+    repeat_only = ValueEstimator(world, first_purchase_spend=False).expected_spend(with_first)
+    np.testing.assert_allclose(
+        repeat_only, spend.conditional_expected_spend(rfm.x, rfm.monetary_value)
+    )
+
+
+def test_in_the_world_the_first_purchase_brings_spend_estimates_closer_to_the_truth() -> None:
+    config = WorldConfig(customers=20_000)
+    world = World(config, Arms(("email",), ("discount",)), seed=4)
+    rfm = Observations(world.history, config.customers, 1, 52.0, 0.0).rfm(0.0)
+    truth = world.expected_spend()
+    errors = {}
+    for first in (True, False):
+        values = ValueEstimator(config, first_purchase_spend=first).fit(rfm)
+        errors[first] = float(np.mean((values.expected_spend(rfm) - truth) ** 2))
+    assert errors[True] < 0.5 * errors[False], errors

@@ -192,3 +192,20 @@ def test_taste_makes_arms_of_a_channel_or_message_move_together() -> None:
     same_message = np.corrcoef(rate[:, 0], rate[:, 2])[0, 1]  # email-discount, social-discount
     assert same_channel > 0.1
     assert abs(same_message) < 0.03  # sampling error of a correlation: ~0.006
+
+
+def test_past_marketing_follows_each_channels_cadence() -> None:
+    """An email a fortnight, a social ad every three weeks, a catalog a quarter by default."""
+    arms = Arms(("email", "social", "direct_mail", "display"), ("a", "a", "a", "a"))
+    world = World(WorldConfig(customers=3_000), arms, seed=11)
+    np.testing.assert_array_equal(world.history_exposures, np.tile([5, 3, 1, 1], (3_000, 1)))
+    assert np.all(world.history_clicks <= world.history_exposures)
+    assert np.all(world.history_opens[:, 1:] == 0) and world.history_opens[:, 0].sum() > 0
+    silent = World(
+        WorldConfig(customers=100, history_exposures={"email": 0}, default_history_exposures=0),
+        arms,
+        seed=11,
+    )
+    assert silent.history_exposures.sum() == 0 and silent.history_clicks.sum() == 0
+    with pytest.raises(ValueError, match="history_exposures"):
+        WorldConfig(history_exposures={"email": -1})
