@@ -54,6 +54,8 @@ class ArmEvidence:
     as_of: FloatArray
     half_life_weeks: float = DEFAULT_HALF_LIFE_WEEKS
     opens: FloatArray | None = None
+    # Sum of each exposure's squared weight, when tracked: see `for_fitting`.
+    squared_weights: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.exposures.shape != self.responses.shape or self.exposures.ndim != 2:
@@ -61,6 +63,8 @@ class ArmEvidence:
                 f"exposures {self.exposures.shape} and responses {self.responses.shape} "
                 "must be (persons, arms) arrays of the same shape"
             )
+        if self.squared_weights is not None and self.squared_weights.shape != self.exposures.shape:
+            raise ValueError("squared_weights must have the shape of exposures")
         if self.as_of.shape != (self.exposures.shape[0],):
             raise ValueError(f"as_of must have shape ({self.exposures.shape[0]},)")
         _check_counts("responses", self.responses, self.exposures)
@@ -88,6 +92,7 @@ class ArmEvidence:
             np.full(n_persons, float(as_of)),
             half_life_weeks,
             zeros.copy() if opens else None,
+            zeros.copy(),
         )
 
     @property
@@ -103,6 +108,33 @@ class ArmEvidence:
             np.full_like(self.as_of, float(t_weeks)),
             self.half_life_weeks,
             None if self.opens is None else self.opens * weight,
+            None if self.squared_weights is None else self.squared_weights * weight**2,
+        )
+
+    def for_fitting(self) -> ArmEvidence:
+        """The evidence as counts of the same information, for fitting the priors.
+
+        Decay scales exposures and responses alike, so 3 exposures and 1 click half a
+        half-life ago count as 2.1 and 0.7: right for a posterior (old evidence weighs
+        less), wrong for measuring how much people differ, because scaled counts look less
+        dispersed than the counts they came from (a Bernoulli of weight 0.7 says nothing of
+        dispersion, and the beta-binomial fit runs off to "everybody is alike"). Dividing by
+        the mean weight of the person's exposures on the arm (sum of weights squared over sum
+        of weights, Kish's effective sample size) gives back whole counts when the evidence
+        has one age, and the effective number of exposures in general. Evidence without
+        tracked squared weights is returned as it is."""
+        if self.squared_weights is None:
+            return self
+        tracked = self.squared_weights > 0
+        scale = np.where(
+            tracked, self.exposures / np.where(tracked, self.squared_weights, 1.0), 1.0
+        )
+        return ArmEvidence(
+            self.exposures * scale,
+            self.responses * scale,
+            self.as_of,
+            self.half_life_weeks,
+            None if self.opens is None else self.opens * scale,
         )
 
     def add(
@@ -137,12 +169,14 @@ class ArmEvidence:
                     f"opens shape {new_opens.shape} != evidence shape {self.exposures.shape}"
                 )
             merged_opens = current.opens + new_opens
+        squared = current.squared_weights
         return ArmEvidence(
             current.exposures + new_exposures,
             current.responses + new_responses,
             current.as_of,
             self.half_life_weeks,
             merged_opens,
+            None if squared is None else squared + new_exposures,
         )
 
 

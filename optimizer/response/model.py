@@ -73,6 +73,7 @@ class ResponseModel:
     ) -> ResponseModel:
         """Fit population priors per arm and pooled segment priors per (segment, arm)."""
         seg = _segment_index(segment, evidence.shape[0])
+        evidence = evidence.for_fitting()
         segments = int(seg.max()) + 1 if n_segments is None else int(n_segments)
         if seg.size and seg.max() >= segments:
             raise ValueError(f"segment ids must be < n_segments={segments}")

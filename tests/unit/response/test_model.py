@@ -70,6 +70,37 @@ def test_evidence_halves_after_one_half_life() -> None:
     assert decay_factor(13.0, 26.0) == pytest.approx(2**-0.5)
 
 
+def test_evidence_of_one_age_is_fitted_as_the_whole_counts_it_came_from() -> None:
+    evidence = ArmEvidence.empty(2, 1, half_life_weeks=26.0).add(
+        [[3.0], [0.0]], [[1.0], [0.0]], 0.0
+    )
+    aged = evidence.decayed_to(13.0)
+    assert aged.exposures[0, 0] == pytest.approx(3 * 2**-0.5)
+    fitting = aged.for_fitting()
+    assert fitting.exposures[:, 0] == pytest.approx([3.0, 0.0])
+    assert fitting.responses[:, 0] == pytest.approx([1.0, 0.0])
+    # Two ages: between the decayed and the whole count (Kish's effective sample size).
+    mixed = aged.add([[1.0], [0.0]], [[0.0], [0.0]], 13.0).for_fitting()
+    assert aged.exposures[0, 0] + 1 < mixed.exposures[0, 0] < 4.0
+
+
+def test_decayed_evidence_still_measures_how_much_people_differ() -> None:
+    """Three exposures half a year ago: the fitted spread is that of the whole counts.
+
+    Fitted on the decayed counts as they are, the beta-binomial said everybody was alike
+    (concentration in the tens of thousands), and no click moved a person's estimate."""
+    rng = np.random.default_rng(8)
+    persons, kappa, mean = 40_000, 8.0, 0.05
+    rates = rng.beta(mean * kappa, (1 - mean) * kappa, size=(persons, 1))
+    clicks = rng.binomial(3, rates).astype(float)
+    fresh = ArmEvidence.empty(persons, 1, half_life_weeks=52.0, as_of=-26.0)
+    evidence = fresh.add(np.full((persons, 1), 3.0), clicks, -26.0).decayed_to(0.0)
+    segment = np.zeros(persons, dtype=np.int64)
+    model = ResponseModel(pooling_exposures=0.0, engagement=False).fit(evidence, segment, 1)
+    concentration = float(model.prior_alpha_[0, 0] + model.prior_beta_[0, 0])
+    assert 4.0 < concentration < 16.0
+
+
 def test_decay_lets_the_estimate_follow_a_person_who_changed() -> None:
     """A year of responding 50%, then a year of 0%: decay follows, no decay remembers."""
     model, _ = _fitted_model(np.random.default_rng(5))
