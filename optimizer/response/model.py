@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer.response.engagement import engagement_factor, fit_engagement_shape
+from optimizer.response.engagement import (
+    engagement_factor,
+    engagement_mixture,
+    fit_engagement_shape,
+)
 from optimizer.response.evidence import ArmEvidence
 from optimizer.response.funnel import beta_product, open_arms, opened
 from optimizer.response.posterior import ResponsePosterior
@@ -203,16 +207,18 @@ class ResponseModel:
         if np.isfinite(shape):
             concentration = prior_alpha + prior_beta
             mean = prior_alpha / concentration
-            expected = current.exposures * mean
             if self.arms is not None and np.isfinite([taste.channel, taste.message]).any():
+                # Taste relative to engagement; engagement itself is integrated out below.
                 channel, message = self._arm_groups(current.shape[1])
-                factor = taste_factor(first, expected, channel, message, taste)
-            else:
-                factor = engagement_factor(first, expected, shape)
-            mean = np.clip(mean * factor, 1e-6, 1 - 1e-6)
-            prior_alpha, prior_beta = mean * concentration, (1 - mean) * concentration
-        alpha = prior_alpha + first
-        beta = np.maximum(prior_beta + (current.exposures - first), 1e-12)
+                expected = current.exposures * mean
+                mean = mean * (
+                    taste_factor(first, expected, channel, message, taste)
+                    / engagement_factor(first, expected, shape)
+                )
+            alpha, beta = engagement_mixture(first, current.exposures, mean, concentration, shape)
+        else:
+            alpha = prior_alpha + first
+            beta = np.maximum(prior_beta + (current.exposures - first), 1e-12)
         if uses_opens and opens is not None:
             columns = self.open_arms_
             through_alpha = self.through_alpha_[seg][:, columns] + current.responses[:, columns]

@@ -51,12 +51,13 @@ class ValueEstimator:
     def fit(self, rfm: RFM, segment: NDArray[np.int64] | None = None) -> ValueEstimator:
         """Fit BG/NBD and Gamma-Gamma on the seen purchases (per segment when given)."""
         labels = np.zeros(rfm.x.size, dtype=np.int64) if segment is None else segment
-        buyers = rfm.x > 0
+        count, mean = self._spend_evidence(rfm)
+        buyers = count > 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.purchase_ = fit_segment_priors(BGNBD, labels, rfm.x, rfm.t_x, rfm.T)
             self.spend_ = fit_segment_priors(
-                GammaGamma, labels[buyers], rfm.x[buyers], rfm.monetary_value[buyers]
+                GammaGamma, labels[buyers], count[buyers], mean[buyers]
             )
         self.segment_ = None if segment is None else segment.copy()
         self.refitted_ = True
@@ -77,11 +78,17 @@ class ValueEstimator:
 
     def expected_spend(self, rfm: RFM) -> FloatArray:
         """Gamma-Gamma's expected value of a purchase given the purchases seen."""
-        labels = self._labels(rfm.x.size)
-        x, mean = rfm.x, rfm.monetary_value
+        count, mean = self._spend_evidence(rfm)
+        return self.spend_.apply(
+            "conditional_expected_spend", self._labels(rfm.x.size), count, mean
+        )
+
+    def _spend_evidence(self, rfm: RFM) -> tuple[FloatArray, FloatArray]:
+        """(purchases, their mean value) that Gamma-Gamma fits and conditions on."""
         if self.first_purchase_spend and rfm.first_value is not None:
-            x, mean = x + 1, (mean * x + rfm.first_value) / (x + 1)
-        return self.spend_.apply("conditional_expected_spend", labels, x, mean)
+            count = rfm.x + 1
+            return count, (rfm.monetary_value * rfm.x + rfm.first_value) / count
+        return rfm.x, rfm.monetary_value
 
     def value_per_click(self, rfm: RFM) -> FloatArray:
         """Expected incremental margin of one click on the first exposure of a period."""
