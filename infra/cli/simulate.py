@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         "--strategies",
         default="uniform,persona,person,oracle",
         help="comma-separated, from uniform, persona, person, oracle (diagnostics: "
-        "person_known_value, person_known_rates)",
+        "person_known_value, person_known_rates, person_true_priors)",
     )
     parser.add_argument("--exploration", choices=["none", "thompson", "ucb"], default="none")
     parser.add_argument(

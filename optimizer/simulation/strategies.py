@@ -31,6 +31,7 @@ from optimizer.response import (
     planning_rates,
 )
 from optimizer.simulation.engines import PlanFunction
+from optimizer.simulation.ideal import true_prior_rates
 from optimizer.simulation.observed import RFM, Observations
 from optimizer.simulation.valuation import ValueEstimator
 from optimizer.simulation.world import Purchases, Response, World
@@ -40,8 +41,9 @@ IntArray = NDArray[np.int64]
 SegmentSource = Literal["world", "rfm"]
 STRATEGIES = ("uniform", "persona", "person", "oracle")
 # Diagnostics, to find where `person` loses to `oracle`: person with the TRUE value of a
-# click (estimated rates), and person with the TRUE response rates (estimated value).
-DIAGNOSTICS = ("person_known_value", "person_known_rates")
+# click (estimated rates), person with the TRUE response rates (estimated value), and person
+# whose rates are estimated with the world's TRUE priors (`optimizer.simulation.ideal`).
+DIAGNOSTICS = ("person_known_value", "person_known_rates", "person_true_priors")
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ class Learner(Strategy):
         if self.name not in ("uniform", "persona"):
             if self.name == "person_known_rates":
                 rates = world.population.response_rate
+            elif self.name == "person_true_priors":
+                rates = true_prior_rates(world, evidence)
             else:
                 posterior = model.posterior(evidence, segment)
                 s = self.settings
