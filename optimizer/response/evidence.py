@@ -6,7 +6,8 @@ one, so a person whose taste changes is followed within a few half-lives instead
 held to what they did years ago. Decay is applied lazily: each person carries the time
 (`as_of`, in weeks) their counts refer to, and counts are decayed when new evidence arrives
 or when the posterior is read. The decayed counts are sufficient statistics: a profile
-stores them (three numbers per arm) instead of the raw history.
+stores them (per arm: exposures, responses, opens and the sum of squared weights that
+fitting the priors needs, see `for_fitting`) instead of the raw history.
 
 Opens (optional) are a weak response recorded between the exposure and the click (an email
 opened). They are tens of times more frequent than clicks, so they pin a person's taste for
@@ -24,10 +25,11 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 
-# Default half-life of response evidence, in weeks: a year. Clicks are rare, so evidence is
-# precious: in the simulator's (stationary) world a 26-week half-life captured 61.6% of the
-# oracle, 52 weeks 64.2%, no decay 67.3% (seed 1). A year still lets a person whose taste
-# changed be followed within a year or two; set it from how fast responses drift.
+# Default half-life of response evidence, in weeks: a year. It lets a person whose taste
+# changed be followed within a year or two; set it from how fast responses drift. In the
+# simulator's (stationary) world no decay at all does no better since priors are fitted on
+# effective counts (`for_fitting`; README); before that, decay also hid how much people
+# differ, and shorter half-lives planned worse.
 DEFAULT_HALF_LIFE_WEEKS = 52.0
 
 

@@ -12,7 +12,7 @@ Spend evidence: Gamma-Gamma is conventionally conditioned on repeat purchases on
 Hardie & Lee 2005), because a first order often differs from the ones after it. In this
 world it does not (every purchase is Gamma(p, nu)), so by default the first purchase counts
 too: for the 60% of customers with no repeat purchase it is the only sign of what they spend,
-and it is worth 3 to 5 points of the oracle (README). A business should check that its first
+and it is worth 3.4 points of the oracle (README). A business should check that its first
 orders look like its repeat orders before turning it on.
 """
 
