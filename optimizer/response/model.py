@@ -176,9 +176,16 @@ class ResponseModel:
         return np.asarray(self.prior_alpha_ / (self.prior_alpha_ + self.prior_beta_))
 
     def posterior(
-        self, evidence: ArmEvidence, segment: ArrayLike, t_weeks: float | None = None
+        self,
+        evidence: ArmEvidence,
+        segment: ArrayLike,
+        t_weeks: float | None = None,
+        first_stage_only: bool = False,
     ) -> ResponsePosterior:
-        """Each person's posterior, their evidence decayed to `t_weeks` (default: as stored)."""
+        """Each person's posterior, their evidence decayed to `t_weeks` (default: as stored).
+
+        `first_stage_only`: the posterior of answering an exposure at all (the open where the
+        channel records opens, else the click), by which silence is judged."""
         if not hasattr(self, "prior_alpha_"):
             raise RuntimeError("ResponseModel.posterior called before fit")
         seg = _segment_index(segment, evidence.shape[0])
@@ -219,7 +226,7 @@ class ResponseModel:
         else:
             alpha = prior_alpha + first
             beta = np.maximum(prior_beta + (current.exposures - first), 1e-12)
-        if uses_opens and opens is not None:
+        if uses_opens and opens is not None and not first_stage_only:
             columns = self.open_arms_
             through_alpha = self.through_alpha_[seg][:, columns] + current.responses[:, columns]
             through_beta = self.through_beta_[seg][:, columns] + np.maximum(

@@ -31,6 +31,24 @@ class RFM:
     first_value: FloatArray | None = None  # value of the first purchase, when known
 
 
+class SincePurchase:
+    """Per customer since their last purchase: exposures per arm, and whether any was opened or
+    clicked (`optimizer.value.engagement` reads them as signs of life). A purchase in the same
+    period resets both: the period's events carry no order against it."""
+
+    def __init__(self, n: int, arms: int) -> None:
+        self.exposures = np.zeros((n, arms))
+        self.engaged = np.zeros(n, dtype=bool)
+
+    def add(
+        self, exposures: NDArray[np.int64], answered: NDArray[np.bool_], bought: NDArray[np.bool_]
+    ) -> None:
+        self.exposures += exposures
+        self.engaged |= answered
+        self.exposures[bought] = 0.0
+        self.engaged[bought] = False
+
+
 class Observations:
     """Per-customer purchase summary and response evidence, as a profile store holds them."""
 
@@ -53,6 +71,7 @@ class Observations:
         self.first_value = amount[first_row].astype(np.float64)
         self.repeat_value = np.bincount(customer, weights=amount, minlength=n) - self.first_value
         self.evidence = ArmEvidence.empty(n, arms, half_life_weeks, as_of=now_week)
+        self.since_purchase = SincePurchase(n, arms)
 
     def add_purchases(self, purchases: Purchases) -> None:
         n = self.first_week.size

@@ -9,8 +9,10 @@
   bonus), then the allocation LP.
 - `oracle`: the allocation LP on the true parameters: every person's true response
   propensities, mean spend, purchase rate and dropout probability (so P(alive) from their
-  own purchases with their own parameters). It does not see the dice: whether a customer
-  has already quietly dropped out is known to nobody. The ceiling, beaten only by luck.
+  own purchases with their own parameters, and, where lapsed customers stop engaging, from
+  the opens and clicks its own exposures drew since). It does not see the dice: whether a
+  customer has already quietly dropped out is known to nobody. The ceiling, beaten only by
+  luck.
 
 Learning strategies see only their own outcomes (`Observations`); the oracle reads the world.
 """
@@ -32,9 +34,10 @@ from optimizer.response import (
 )
 from optimizer.simulation.engines import PlanFunction
 from optimizer.simulation.ideal import true_prior_rates
-from optimizer.simulation.observed import RFM, Observations
+from optimizer.simulation.observed import RFM, Observations, SincePurchase
 from optimizer.simulation.valuation import ValueEstimator
 from optimizer.simulation.world import Purchases, Response, World
+from optimizer.value import p_alive_with_engagement
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -65,6 +68,9 @@ class LearningSettings:
     use_opens: bool = True
     # Person factors by channel and by message on top of engagement (`optimizer.response.taste`).
     taste: bool = True
+    # An open or a click since the last purchase is a sign of life, silence a hint of leaving
+    # (`optimizer.value.engagement`); right where lapsed customers stop engaging.
+    engagement_as_life: bool = True
 
 
 def rfm_cells(rfm: RFM) -> IntArray:
@@ -93,17 +99,58 @@ class Strategy:
         """Default: learn nothing."""
 
 
+def answered(response: Response) -> NDArray[np.bool_]:
+    """Customers who opened or clicked anything in the period."""
+    return np.asarray((response.clicks.sum(axis=1) + response.opens.sum(axis=1)) > 0)
+
+
+def bought(purchases: Purchases, n: int) -> NDArray[np.bool_]:
+    return np.bincount(purchases.customer, minlength=n) > 0
+
+
+def history_since_purchase(world: World, last_purchase_week: FloatArray) -> SincePurchase:
+    """The past campaign's exposures and answers, for customers who bought nothing since."""
+    since = SincePurchase(*world.history_exposures.shape)
+    answers = (world.history_clicks + world.history_opens).sum(axis=1) > 0
+    since.add(
+        world.history_exposures,
+        answers,
+        last_purchase_week > world.config.history_campaign_week,
+    )
+    return since
+
+
+def true_value_per_click(world: World, week: float, since: SincePurchase) -> FloatArray:
+    """The oracle's value of a click: true P(alive), read with engagement where it tells."""
+    if world.config.lapsed_customers_engage:
+        return world.expected_incremental_value(week)
+    pop, c = world.population, world.config
+    answer_rate = np.where(world.open_arms, pop.open_rate, pop.response_rate)
+    alive = p_alive_with_engagement(
+        world.p_alive(week), since.engaged, since.exposures, answer_rate
+    )
+    return np.asarray(c.conversion * c.margin_rate * world.expected_spend() * alive)
+
+
 class Oracle(Strategy):
     name = "oracle"
 
-    def __init__(self, planner: PlanFunction) -> None:
+    def __init__(self, planner: PlanFunction, world: World) -> None:
         self.planner = planner
+        self.since = history_since_purchase(world, world.population.last_purchase_week)
 
     def plan(
         self, world: World, week: float, budget: float, rng: np.random.Generator
     ) -> FloatArray:
         true_rate = world.population.response_rate
-        return self.planner(true_rate, world.expected_incremental_value(week), budget, None)
+        value = true_value_per_click(world, week, self.since)
+        return self.planner(true_rate, value, budget, None)
+
+    def observe(
+        self, exposures: IntArray, response: Response, baseline: Purchases, week: float
+    ) -> None:
+        purchases = Purchases.concat([baseline, response.purchases])
+        self.since.add(exposures, answered(response), bought(purchases, exposures.shape[0]))
 
 
 class Learner(Strategy):
@@ -133,6 +180,7 @@ class Learner(Strategy):
         self.observed.evidence = ArmEvidence.empty(
             world.population.size, arms, settings.half_life_weeks, past_week, settings.use_opens
         ).add(world.history_exposures, world.history_clicks, past_week, world.history_opens)
+        self.observed.since_purchase = history_since_purchase(world, self.observed.last_week)
         if values is None:
             rfm = self.observed.rfm(week)
             values = ValueEstimator(world.config, settings.first_purchase_spend).fit(
@@ -166,9 +214,14 @@ class Learner(Strategy):
             arms=self.arm_names if self.settings.taste else None,
         )
         model.fit(evidence, segment, n_segments)
-        value = self.values.value_per_click(rfm)
+        alive = self.values.p_alive(rfm)
+        if self.settings.engagement_as_life:
+            since = self.observed.since_purchase
+            answer_rate = model.posterior(evidence, segment, first_stage_only=True).mean
+            alive = p_alive_with_engagement(alive, since.engaged, since.exposures, answer_rate)
+        value = self.values.value_per_click(rfm, alive)
         if self.name == "person_known_value":
-            value = world.expected_incremental_value(week)
+            value = true_value_per_click(world, week, self.observed.since_purchase)
         if self.name not in ("uniform", "persona"):
             if self.name == "person_known_rates":
                 rates = world.population.response_rate
@@ -190,8 +243,12 @@ class Learner(Strategy):
     def observe(
         self, exposures: IntArray, response: Response, baseline: Purchases, week: float
     ) -> None:
+        purchases = Purchases.concat([baseline, response.purchases])
         self.observed.add_responses(exposures, response.clicks, week, response.opens)
-        self.observed.add_purchases(Purchases.concat([baseline, response.purchases]))
+        self.observed.add_purchases(purchases)
+        self.observed.since_purchase.add(
+            exposures, answered(response), bought(purchases, exposures.shape[0])
+        )
         self.periods_seen += 1
         every = self.settings.value_refit_every
         if every > 0 and self.periods_seen % every == 0:
@@ -215,7 +272,7 @@ def make_strategies(
     players: list[Strategy] = []
     for name in names:
         if name == "oracle":
-            players.append(Oracle(planner))
+            players.append(Oracle(planner, world))
             continue
         learner = Learner(name, world, planner, arms, settings, 0.0, values)
         values = learner.values

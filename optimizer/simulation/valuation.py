@@ -90,9 +90,9 @@ class ValueEstimator:
             return count, (rfm.monetary_value * rfm.x + rfm.first_value) / count
         return rfm.x, rfm.monetary_value
 
-    def value_per_click(self, rfm: RFM) -> FloatArray:
-        """Expected incremental margin of one click on the first exposure of a period."""
+    def value_per_click(self, rfm: RFM, p_alive: FloatArray | None = None) -> FloatArray:
+        """Expected incremental margin of one click on the first exposure of a period
+        (`p_alive`: what else is known of who is still there; default, purchases only)."""
         c = self.world
-        return np.asarray(
-            c.conversion * c.margin_rate * self.p_alive(rfm) * self.expected_spend(rfm)
-        )
+        alive = self.p_alive(rfm) if p_alive is None else p_alive
+        return np.asarray(c.conversion * c.margin_rate * alive * self.expected_spend(rfm))

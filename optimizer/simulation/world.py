@@ -33,6 +33,11 @@ Every assumption lives in `WorldConfig` (one frozen dataclass, documented field 
   Gamma factor (mean 1) per channel and per message, multiplying the mean of every arm of
   it before the per-arm Beta draw, so a person's deviation from their segment is shared by
   the arms of a channel or a message. Raise the concentrations to keep the overall spread.
+- Lapsed customers stop engaging (`lapsed_customers_engage`, default False): a customer who
+  has dropped out no longer opens or clicks, in the past campaign or now, as a customer who
+  has left a store ignores its emails. An open or a click after a customer's last purchase
+  therefore shows they are still there, to every policy alike (`optimizer.value.engagement`).
+  True gives the earlier world, where they kept opening and clicking.
 - Incrementality: a click converts into an INCREMENTAL purchase with probability
   `conversion x decay**(k-1)` for the k-th exposure of that arm in the period (diminishing
   returns: people who already saw the message this period are less moved by it again), and
@@ -118,6 +123,8 @@ class WorldConfig:
     )
     default_history_exposures: int = 1  # channels not listed above
     history_campaign_week: float = -26.0
+    # Customers who dropped out keep opening and clicking (True), or stop (False, default).
+    lapsed_customers_engage: bool = False
     conversion: float = 0.1  # P(incremental purchase | click), first exposure of the period
     saturation_decay: float = 0.5  # the k-th exposure of an arm in a period converts decay**(k-1)
     margin_rate: float = 0.3  # share of a purchase's value that is margin
@@ -201,6 +208,7 @@ class Population:
     click_through: FloatArray  # (n, arms) P(click | open)
     first_purchase_week: FloatArray  # negative: before the simulation starts
     alive: BoolArray
+    dropout_week: FloatArray  # week of the purchase after which they dropped out; inf: alive
     last_purchase_week: FloatArray  # of baseline purchases
     repeat_purchases: IntArray  # baseline purchases after the first
 
@@ -237,6 +245,10 @@ class World:
         else:
             self.history_clicks = campaign_rng.binomial(past, self.population.response_rate)
             self.history_opens = np.zeros_like(past)
+        if not config.lapsed_customers_engage:
+            there = (self.population.dropout_week > config.history_campaign_week)[:, None]
+            self.history_clicks = self.history_clicks * there
+            self.history_opens = self.history_opens * there
 
     def segment_response_mean(self) -> FloatArray:
         """(segments, arms) mean response propensity of each segment on each arm."""
@@ -299,6 +311,7 @@ class World:
             click_through=click_through,
             first_purchase_week=first,
             alive=np.ones(n, dtype=bool),
+            dropout_week=np.full(n, np.inf),
             last_purchase_week=first.copy(),
             repeat_purchases=np.zeros(n, dtype=np.int64),
         )
@@ -366,6 +379,7 @@ class World:
             pop.repeat_purchases[active] += 1
             drops = rng.random(active.size) < pop.dropout[active]
             pop.alive[active[drops]] = False
+            pop.dropout_week[active[drops]] = clock[drops]
             active, clock = active[~drops], clock[~drops]
             clock = clock + rng.exponential(1.0 / pop.purchase_rate[active])
         return Purchases.concat(parts)
@@ -403,8 +417,9 @@ class World:
         opens = np.zeros_like(exposures)
         converted = np.zeros_like(exposures)
         funnel = bool(self.open_arms.any())
+        engaging = np.ones(pop.size, dtype=bool) if c.lapsed_customers_engage else pop.alive
         for k in range(int(exposures.max(initial=0))):
-            shown = exposures > k
+            shown = (exposures > k) & engaging[:, None]
             if funnel:
                 opened = shown & (rng.random(exposures.shape) < pop.open_rate)
                 click = opened & (rng.random(exposures.shape) < pop.click_through)

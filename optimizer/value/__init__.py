@@ -14,6 +14,7 @@ from optimizer.value.clv import (
     score_customers,
 )
 from optimizer.value.compress import compress
+from optimizer.value.engagement import p_alive_with_engagement
 from optimizer.value.gammagamma import GammaGamma
 from optimizer.value.mbgnbd import MBGNBD
 from optimizer.value.paretonbd import ParetoNBD
@@ -52,6 +53,7 @@ __all__ = [
     "customer_lifetime_value",
     "discounted_expected_purchases",
     "fit_segment_priors",
+    "p_alive_with_engagement",
     "read_cdnow_master",
     "read_summary_csv",
     "read_transactions",

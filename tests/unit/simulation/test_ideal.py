@@ -14,7 +14,8 @@ ARMS = Arms(
 
 
 def _world_and_evidence(customers: int, exposures: int) -> tuple[World, ArmEvidence]:
-    world = World(WorldConfig(customers=customers), ARMS, seed=12)
+    # Response propensities only: those who dropped out answer too (no silence to explain).
+    world = World(WorldConfig(customers=customers, lapsed_customers_engage=True), ARMS, seed=12)
     shown = np.full((customers, len(ARMS)), exposures)
     response = world.respond(shown, np.random.default_rng(3), 0.0, 4.0)
     evidence = ArmEvidence.empty(customers, len(ARMS), opens=True).add(

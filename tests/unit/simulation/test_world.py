@@ -49,7 +49,8 @@ def test_value_models_fitted_on_the_world_recover_its_parameters() -> None:
 
 
 def test_response_model_fitted_on_the_world_recovers_segment_means() -> None:
-    config = WorldConfig(customers=20_000, engagement_shape=np.inf)
+    # Everyone answers by their propensity here, whether or not they have dropped out.
+    config = WorldConfig(customers=20_000, engagement_shape=np.inf, lapsed_customers_engage=True)
     world = World(config, ARMS, seed=3)
     exposures = np.full((config.customers, len(ARMS)), 5)
     response = world.respond(exposures, np.random.default_rng(0), 0.0, 4.0)
@@ -74,11 +75,27 @@ def test_baseline_purchases_never_depend_on_marketing() -> None:
 
 
 def test_dropped_out_customers_make_no_incremental_purchases() -> None:
-    world = World(WorldConfig(customers=5_000), ARMS, seed=5)
+    world = World(WorldConfig(customers=5_000, lapsed_customers_engage=True), ARMS, seed=5)
     world.population.alive[:] = False
     response = world.respond(np.full((5_000, 4), 3), np.random.default_rng(2), 0.0, 4.0)
     assert response.clicks.sum() > 0
     assert response.incremental_purchases.sum() == 0 and response.incremental_value.sum() == 0
+
+
+def test_dropped_out_customers_stop_opening_and_clicking() -> None:
+    """By default, now and in the past campaign: whoever left before it answered nothing."""
+    world = World(WorldConfig(customers=20_000), ARMS, seed=5)
+    pop = world.population
+    gone = ~pop.alive
+    assert 0 < gone.sum() < pop.size
+    response = world.respond(np.full((20_000, 4), 3), np.random.default_rng(2), 0.0, 4.0)
+    assert response.clicks[gone].sum() == 0 and response.opens[gone].sum() == 0
+    assert response.clicks[~gone].sum() > 0
+    left_before = pop.dropout_week < world.config.history_campaign_week
+    assert left_before.sum() > 0
+    assert world.history_clicks[left_before].sum() == world.history_opens[left_before].sum() == 0
+    assert world.history_opens[~left_before].sum() > 0
+    np.testing.assert_array_equal(np.isfinite(pop.dropout_week), gone)
 
 
 def test_events_validate_against_the_ingestion_schema() -> None:
@@ -145,7 +162,7 @@ def test_events_folded_into_profiles_give_the_simulators_counts() -> None:
 
 def test_open_and_click_through_rates_reproduce_the_configured_funnel() -> None:
     """Email records opens: P(open) and P(click | open) per segment and arm match the truth."""
-    config = WorldConfig(customers=20_000, engagement_shape=np.inf)
+    config = WorldConfig(customers=20_000, engagement_shape=np.inf, lapsed_customers_engage=True)
     world = World(config, ARMS, seed=8)
     exposures = np.full((config.customers, len(ARMS)), 4)
     response = world.respond(exposures, np.random.default_rng(6), 0.0, 4.0)
