@@ -292,6 +292,25 @@ class Profile:
             monetary_value=repeat / x / 100.0 if x else 0.0,
         )
 
+    def since_last_purchase(self, as_of: date) -> tuple[dict[str, int], bool]:
+        """Exposures per arm after the last purchase day up to `as_of`, and whether the person
+        opened, clicked or visited in that time (`optimizer.value.engagement`). Same-day
+        events are left out: their order against the purchase is unknown."""
+        end = as_of.toordinal()
+        last = max((day for day, _ in self.orders.values() if day <= end), default=None)
+        exposures: dict[str, int] = {}
+        engaged = False
+        if last is None:
+            return exposures, engaged
+        for kind, arm, day, _ in self.engagements.values():
+            if not last < day <= end:
+                continue
+            if kind == "x":
+                exposures[arm] = exposures.get(arm, 0) + 1
+            else:
+                engaged = True
+        return exposures, engaged
+
     def holdout_purchases(self, calibration_end: date, observation_end: date) -> int:
         """Purchase periods in (calibration_end, observation_end]."""
         start, end = calibration_end.toordinal(), observation_end.toordinal()

@@ -38,6 +38,8 @@ class PersonFeatures:
     opens: FloatArray  # (n, arms) opens, where the channel records them (email)
     consent: NDArray[np.bool_]  # (n, channels)
     segment: NDArray[np.str_]
+    exposures_since_purchase: FloatArray  # (n, arms) after the last purchase day
+    engaged_since_purchase: NDArray[np.bool_]  # (n,) opened, clicked or visited since
 
     @property
     def n(self) -> int:
@@ -75,7 +77,24 @@ def features_from_profiles(
         granted = profile.consent_by_channel()
         consent = [granted.get(flag, settings.consent_default.get(flag, False)) for flag in flags]
         segment = profile.segment().get(settings.segment_trait, "")
-        rows.append((profile.customer_id, rfm, exposures, responses, opens, consent, segment))
+        since_exposures, engaged = profile.since_last_purchase(as_of)
+        since = np.zeros(len(policy.arms))
+        for arm, count in since_exposures.items():
+            if arm in arm_index:
+                since[arm_index[arm]] = count
+        rows.append(
+            (
+                profile.customer_id,
+                rfm,
+                exposures,
+                responses,
+                opens,
+                consent,
+                segment,
+                since,
+                engaged,
+            )
+        )
     arms, channels = len(policy.arms), len(flags)
     return PersonFeatures(
         customer_id=np.array([r[0] for r in rows], dtype=np.str_),
@@ -88,6 +107,8 @@ def features_from_profiles(
         opens=np.array([r[4] for r in rows], dtype=np.float64).reshape(-1, arms),
         consent=np.array([r[5] for r in rows], dtype=bool).reshape(-1, channels),
         segment=np.array([r[6] for r in rows], dtype=np.str_),
+        exposures_since_purchase=np.array([r[7] for r in rows], dtype=np.float64).reshape(-1, arms),
+        engaged_since_purchase=np.array([r[8] for r in rows], dtype=bool),
     )
 
 

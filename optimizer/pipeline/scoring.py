@@ -18,7 +18,7 @@ from optimizer.allocation.problem import AllocationProblem
 from optimizer.pipeline.features import PersonFeatures, arm_evidence
 from optimizer.pipeline.models import FittedPopulation
 from optimizer.pipeline.settings import RunSettings
-from optimizer.value import score_customers
+from optimizer.value import p_alive_with_engagement, score_customers
 
 FloatArray = NDArray[np.float64]
 
@@ -49,13 +49,25 @@ def score(features: PersonFeatures, population: FittedPopulation, settings: RunS
         margin=settings.margin,
     )
     segment = population.segment_ids(features.segment)
-    posterior = population.response.posterior(arm_evidence(features), segment)
-    value_per_response = (
-        customers.p_alive * spend * settings.conversion_per_response * settings.margin
-    )
+    evidence = arm_evidence(features)
+    posterior = population.response.posterior(evidence, segment)
+    p_alive, clv = customers.p_alive, customers.clv
+    if settings.engagement_as_life:
+        answer_rate = population.response.posterior(evidence, segment, first_stage_only=True)
+        p_alive = p_alive_with_engagement(
+            customers.p_alive,
+            features.engaged_since_purchase,
+            features.exposures_since_purchase,
+            answer_rate.mean,
+        )
+        # CLV is P(alive) x what an active customer is worth: it moves with P(alive).
+        clv = np.where(
+            customers.p_alive > 0, clv * p_alive / np.maximum(customers.p_alive, 1e-300), clv
+        )
+    value_per_response = p_alive * spend * settings.conversion_per_response * settings.margin
     return Scores(
-        clv=customers.clv,
-        p_alive=customers.p_alive,
+        clv=clv,
+        p_alive=p_alive,
         expected_purchases=customers.expected_purchases,
         expected_spend=spend,
         value_per_response=value_per_response,

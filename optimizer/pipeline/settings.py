@@ -12,6 +12,12 @@
 - `consent_default`: the consent assumed for a flag a person never set; a flag missing here
   means no consent until the person grants it.
 - `n_tiers`: value tiers for audience exports.
+- `engagement_as_life`: read an open, click or visit since the last purchase as proof that
+  the person is still a customer, and silence through exposures as a hint that they left
+  (`optimizer.value.engagement`); P(alive) and CLV move with it. Off by default: it is right
+  only where customers who have left stop opening, which a business should check first
+  (in the simulator's world they do, and it is worth 2 points of the oracle; where they do
+  not, it costs 6).
 """
 
 from __future__ import annotations
@@ -35,3 +41,4 @@ class RunSettings(BaseModel):
     segment_trait: str = "cohort"
     consent_default: dict[str, bool] = Field(default_factory=dict)
     n_tiers: int = Field(default=5, ge=1, le=100)
+    engagement_as_life: bool = False

@@ -186,3 +186,26 @@ def test_state_round_trips() -> None:
     assert Profile.from_state(profile.state()) == profile
     assert profile.aliases == {"cookie-1"}
     assert profile.segment() == {"cohort": "1997-01", "first_source": "test", "region": "west"}
+
+
+def test_since_last_purchase_counts_exposures_and_answers_after_it() -> None:
+    """Day 10 purchase; exposures on days 10 (same day: order unknown), 12 and 15; an open on
+    day 16; a later purchase on day 40 is after the run date and does not count."""
+    events = [
+        _event(PurchaseEvent, 0, "p1", order_id="o1", amount=Decimal("10.00")),
+        _event(PurchaseEvent, 10, "p2", order_id="o2", amount=Decimal("10.00")),
+        _event(ExposureEvent, 10, "x0", channel="email", message="m"),
+        _event(ExposureEvent, 12, "x1", channel="email", message="m"),
+        _event(ExposureEvent, 15, "x2", channel="social", message="m"),
+        _event(OpenEvent, 16, "o1", channel="email", message="m"),
+        _event(PurchaseEvent, 40, "p3", order_id="o3", amount=Decimal("10.00")),
+    ]
+    profile = fold(events, owner="c")
+    start = date(1997, 1, 1)
+    assert profile.since_last_purchase(start + timedelta(days=15)) == (
+        {"email:m": 1, "social:m": 1},
+        False,
+    )
+    assert profile.since_last_purchase(start + timedelta(days=20))[1] is True
+    assert profile.since_last_purchase(start + timedelta(days=40)) == ({}, False)
+    assert fold(events[2:4], owner="c").since_last_purchase(start) == ({}, False)  # no purchase

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def features() -> PersonFeatures:
         opens=np.zeros((n, arms)),
         consent=np.ones((n, 1), dtype=bool),
         segment=np.full(n, "1997-01"),
+        exposures_since_purchase=exposures,
+        engaged_since_purchase=np.zeros(n, dtype=bool),
     )
 
 
@@ -56,3 +59,30 @@ def test_one_time_buyers_are_not_taken_for_alive_by_default(features: PersonFeat
     assert np.all(bgnbd.p_alive[one_time] == 1.0)
     assert np.median(default.p_alive[one_time]) < 0.8
     assert RunSettings().purchase_model == "mbgnbd"
+
+
+def test_engagement_as_life_moves_p_alive_and_clv_together(features: PersonFeatures) -> None:
+    """Off: purchases alone. On: an answer since the last purchase makes P(alive) 1, silence
+    through exposures lowers it, nothing since leaves it; CLV moves in proportion."""
+    population = fit_population(features, purchase_model="bgnbd")
+    n = features.n
+    engaged = np.arange(n) % 3 == 0
+    since = np.where((np.arange(n) % 3 == 1)[:, None], 6.0, 0.0) * np.ones((n, 2))
+    read = dataclasses.replace(
+        features, engaged_since_purchase=engaged, exposures_since_purchase=since
+    )
+    plain = score(read, population, RunSettings(purchase_model="bgnbd"))
+    live = score(read, population, RunSettings(purchase_model="bgnbd", engagement_as_life=True))
+    np.testing.assert_allclose(
+        plain.p_alive, score(features, population, RunSettings(purchase_model="bgnbd")).p_alive
+    )
+    np.testing.assert_allclose(live.p_alive[engaged], 1.0)
+    silent = (np.arange(n) % 3 == 1) & (plain.p_alive < 0.999)
+    assert silent.sum() > 100 and np.all(live.p_alive[silent] < plain.p_alive[silent])
+    untouched = np.arange(n) % 3 == 2
+    np.testing.assert_allclose(live.p_alive[untouched], plain.p_alive[untouched])
+    ratio = live.clv / plain.clv
+    np.testing.assert_allclose(ratio, live.p_alive / plain.p_alive, rtol=1e-9)
+    np.testing.assert_allclose(
+        live.value_per_response / plain.value_per_response, live.p_alive / plain.p_alive, rtol=1e-9
+    )
