@@ -49,16 +49,14 @@ def score(features: PersonFeatures, population: FittedPopulation, settings: RunS
         margin=settings.margin,
     )
     segment = population.segment_ids(features.segment)
-    evidence = arm_evidence(features)
-    posterior = population.response.posterior(evidence, segment)
+    posteriors = population.response.posteriors(arm_evidence(features), segment)
     p_alive, clv = customers.p_alive, customers.clv
     if settings.engagement_as_life:
-        answer_rate = population.response.posterior(evidence, segment, first_stage_only=True)
         p_alive = p_alive_with_engagement(
             customers.p_alive,
             features.engaged_since_purchase,
             features.exposures_since_purchase,
-            answer_rate.mean,
+            posteriors.answer.mean,
         )
         # CLV is P(alive) x what an active customer is worth: it moves with P(alive).
         clv = np.where(
@@ -71,7 +69,7 @@ def score(features: PersonFeatures, population: FittedPopulation, settings: RunS
         expected_purchases=customers.expected_purchases,
         expected_spend=spend,
         value_per_response=value_per_response,
-        response_rate=posterior.mean,
+        response_rate=posteriors.click.mean,
     )
 
 

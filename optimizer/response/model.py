@@ -16,7 +16,7 @@ clicks are used, as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -33,6 +33,14 @@ from optimizer.response.prior import fit_beta_binomial, pool_toward_population
 from optimizer.response.taste import TasteShapes, fit_taste_shapes, taste_factor
 
 FloatArray = NDArray[np.float64]
+
+
+class Posteriors(NamedTuple):
+    """A person's two posteriors per arm, from one pass over their evidence."""
+
+    click: ResponsePosterior  # P(click | exposure): what an allocation plans on
+    answer: ResponsePosterior  # P(open | exposure) where opens are recorded, else the click:
+    # answering at all, by which silence since the last purchase is judged
 
 
 class ResponseModel:
@@ -176,16 +184,15 @@ class ResponseModel:
         return np.asarray(self.prior_alpha_ / (self.prior_alpha_ + self.prior_beta_))
 
     def posterior(
-        self,
-        evidence: ArmEvidence,
-        segment: ArrayLike,
-        t_weeks: float | None = None,
-        first_stage_only: bool = False,
+        self, evidence: ArmEvidence, segment: ArrayLike, t_weeks: float | None = None
     ) -> ResponsePosterior:
-        """Each person's posterior, their evidence decayed to `t_weeks` (default: as stored).
+        """Each person's posterior, their evidence decayed to `t_weeks` (default: as stored)."""
+        return self.posteriors(evidence, segment, t_weeks).click
 
-        `first_stage_only`: the posterior of answering an exposure at all (the open where the
-        channel records opens, else the click), by which silence is judged."""
+    def posteriors(
+        self, evidence: ArmEvidence, segment: ArrayLike, t_weeks: float | None = None
+    ) -> Posteriors:
+        """The click posterior and the answer posterior (`Posteriors`), computed once."""
         if not hasattr(self, "prior_alpha_"):
             raise RuntimeError("ResponseModel.posterior called before fit")
         seg = _segment_index(segment, evidence.shape[0])
@@ -226,7 +233,8 @@ class ResponseModel:
         else:
             alpha = prior_alpha + first
             beta = np.maximum(prior_beta + (current.exposures - first), 1e-12)
-        if uses_opens and opens is not None and not first_stage_only:
+        answer = ResponsePosterior(alpha, beta)
+        if uses_opens and opens is not None:
             columns = self.open_arms_
             through_alpha = self.through_alpha_[seg][:, columns] + current.responses[:, columns]
             through_beta = self.through_beta_[seg][:, columns] + np.maximum(
@@ -236,7 +244,7 @@ class ResponseModel:
             alpha[:, columns], beta[:, columns] = beta_product(
                 alpha[:, columns], beta[:, columns], through_alpha, through_beta
             )
-        return ResponsePosterior(alpha, beta)
+        return Posteriors(click=ResponsePosterior(alpha, beta), answer=answer)
 
     def to_state(self) -> dict[str, Any]:
         """The fitted model as JSON-ready values (infinite shapes and NaN priors as None)."""

@@ -124,12 +124,12 @@ def true_value_per_click(world: World, week: float, since: SincePurchase) -> Flo
     """The oracle's value of a click: true P(alive), read with engagement where it tells."""
     if world.config.lapsed_customers_engage:
         return world.expected_incremental_value(week)
-    pop, c = world.population, world.config
+    pop = world.population
     answer_rate = np.where(world.open_arms, pop.open_rate, pop.response_rate)
     alive = p_alive_with_engagement(
         world.p_alive(week), since.engaged, since.exposures, answer_rate
     )
-    return np.asarray(c.conversion * c.margin_rate * world.expected_spend() * alive)
+    return world.expected_incremental_value(alive=alive)
 
 
 class Oracle(Strategy):
@@ -214,11 +214,13 @@ class Learner(Strategy):
             arms=self.arm_names if self.settings.taste else None,
         )
         model.fit(evidence, segment, n_segments)
+        posteriors = model.posteriors(evidence, segment)
         alive = self.values.p_alive(rfm)
         if self.settings.engagement_as_life:
             since = self.observed.since_purchase
-            answer_rate = model.posterior(evidence, segment, first_stage_only=True).mean
-            alive = p_alive_with_engagement(alive, since.engaged, since.exposures, answer_rate)
+            alive = p_alive_with_engagement(
+                alive, since.engaged, since.exposures, posteriors.answer.mean
+            )
         value = self.values.value_per_click(rfm, alive)
         if self.name == "person_known_value":
             value = true_value_per_click(world, week, self.observed.since_purchase)
@@ -228,9 +230,8 @@ class Learner(Strategy):
             elif self.name == "person_true_priors":
                 rates = true_prior_rates(world, evidence)
             else:
-                posterior = model.posterior(evidence, segment)
                 s = self.settings
-                rates = planning_rates(posterior, s.exploration, rng, s.ucb_bonus)
+                rates = planning_rates(posteriors.click, s.exploration, rng, s.ucb_bonus)
             return self.planner(rates, value, budget, None)
         # One plan per segment: segment-average value, segment prior mean rate.
         size = np.bincount(segment, minlength=n_segments).astype(np.float64)

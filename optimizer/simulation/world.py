@@ -396,12 +396,20 @@ class World:
         stay = (1 - pop.dropout) * np.exp(-pop.purchase_rate * gap)
         return np.asarray(np.where(pop.repeat_purchases > 0, stay / (stay + pop.dropout), 1.0))
 
-    def expected_incremental_value(self, week: float | None = None) -> FloatArray:
-        """True margin of one click per customer: given the alive state, or with `week`,
-        its expectation given the true parameters and the purchases so far (the oracle's)."""
+    def expected_incremental_value(
+        self, week: float | None = None, alive: FloatArray | None = None
+    ) -> FloatArray:
+        """True margin of one click per customer: given the alive state; with `week`, its
+        expectation given the true parameters and the purchases so far (the oracle's); with
+        `alive`, given that P(alive)."""
         c = self.config
-        alive = self.population.alive if week is None else self.p_alive(week)
-        return np.asarray(c.conversion * c.margin_rate * self.expected_spend() * alive)
+        if alive is not None:
+            chance = alive
+        elif week is not None:
+            chance = self.p_alive(week)
+        else:
+            chance = self.population.alive.astype(np.float64)
+        return np.asarray(c.conversion * c.margin_rate * self.expected_spend() * chance)
 
     def respond(
         self, exposures: IntArray, rng: np.random.Generator, start_week: float, end_week: float

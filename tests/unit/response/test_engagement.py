@@ -84,7 +84,9 @@ def test_mixture_without_evidence_is_the_segment_prior() -> None:
         np.zeros((1, 2)), np.zeros((1, 2)), mean, np.full((1, 2), 8.0), 1.5
     )
     np.testing.assert_allclose(alpha / (alpha + beta), mean, rtol=1e-9)
-    assert engagement_grid(1.5).mean() == pytest.approx(1.0)
+    # The 16 points keep the Gamma prior's spread (variance 1 / shape) within a fifth: the
+    # equal-mass midpoints trim only the tails.
+    assert engagement_grid(1.5).var() == pytest.approx(1 / 1.5, rel=0.2)
 
 
 def test_responses_where_people_scatter_on_their_own_say_less_about_engagement() -> None:
